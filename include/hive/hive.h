@@ -1,0 +1,8 @@
+/* hive/hive.h - the whole public API of hive. */
+#ifndef HV_HIVE_H
+#define HV_HIVE_H
+
+#include "hive/error.h"
+#include "hive/term.h"
+
+#endif /* HV_HIVE_H */

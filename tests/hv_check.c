@@ -1,0 +1,36 @@
+/* tests/hv_check.c - the leak-checking fixture shared by all suites. */
+#include "tests/hv_check.h"
+
+#include <stdint.h>
+
+#include "runtime/alloc.h"
+
+static int64_t live_at_begin;
+
+void
+hv_check_begin(void)
+{
+    hv__alloc_track(true);
+    hv__alloc_fail_after(-1);
+    live_at_begin = hv__alloc_live();
+}
+
+void
+hv_check_end(void)
+{
+    hv__alloc_fail_after(-1);
+    int64_t live = hv__alloc_live();
+    ck_assert_msg(live == live_at_begin,
+                  "leak: %lld blocks live after the test, %lld before",
+                  (long long)live, (long long)live_at_begin);
+}
+
+TCase *
+hv_check_tcase(Suite *s, const char *name)
+{
+    TCase *tc = tcase_create(name);
+    tcase_add_checked_fixture(tc, hv_check_begin, hv_check_end);
+    tcase_set_timeout(tc, 60);
+    suite_add_tcase(s, tc);
+    return tc;
+}
