@@ -117,6 +117,8 @@ entry_is(const struct hv__atom_entry *e, const char *name, size_t len,
 static uint32_t
 probe(const struct table *tab, const char *name, size_t len, uint64_t hash)
 {
+    if (tab == NULL) /* before the first atom */
+        return 0;
     for (size_t i = hash & tab->mask;; i = (i + 1) & tab->mask) {
         uint32_t s = atomic_load_explicit(&tab->slot[i], memory_order_acquire);
         if (s == 0)
@@ -363,7 +365,7 @@ hv__atom_compare(hv_term a, hv_term b)
     const struct hv__atom_entry *eb = hv__atom_entry(b);
     int c = memcmp(ea->name, eb->name, hv__min_size(ea->len, eb->len));
     if (c != 0)
-        return c;
+        return c < 0 ? -1 : 1;
     return ea->len < eb->len ? -1 : 1;
 }
 

@@ -20,7 +20,7 @@ struct hv__atom_entry {
 /* The entry of an atom term (no checks: t must be an atom). */
 const struct hv__atom_entry *hv__atom_entry(hv_term t);
 /* Orders atoms by name, as Erlang does (UTF-8 byte order equals code
- * point order). */
+ * point order).  Returns -1, 0 or 1. */
 int hv__atom_compare(hv_term a, hv_term b);
 /* The stable hash of a byte string, used for atom names and binaries. */
 uint64_t hv__hash_bytes(const void *p, size_t len, uint64_t seed);
