@@ -228,9 +228,21 @@ cmp_step(struct hv__walk *w, hv_term a, hv_term b, bool exact)
     }
 }
 
+static bool
+is_container(hv_term t)
+{
+    int type = hv__box_type(t);
+    return type == HV__BOX_TUPLE || type == HV__BOX_CONS ||
+           type == HV__BOX_MAP;
+}
+
 static int
 compare(hv_term a, hv_term b, bool exact)
 {
+    /* Leaves (the common case: map keys, tags) need no stack; cmp_step
+     * pushes only when both sides are containers of one class. */
+    if (!is_container(a) || !is_container(b))
+        return cmp_step(NULL, a, b, exact);
     struct hv__walk w;
     hv__walk_init(&w, sizeof(struct pair));
     int c = 0;
