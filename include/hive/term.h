@@ -272,7 +272,11 @@ HV_API hv_term hv_parse_n(const char *text, size_t len, const hv_limits *lim,
  *   ~s  binary from const char *     ~b  binary from (const void *, size_t)
  *   ~p  pid (an hv_term, borrowed)   ~t  any term (an hv_term, consumed)
  * e.g. hv_make("{deposit, ~p, ~i}", self, 100).  ~t arguments are consumed
- * on every path.  HV_NONE on a malformed format or bad argument. */
+ * on every path, with one exception: when the format itself cannot be
+ * read (an unterminated string, an unknown directive such as ~q), the
+ * types of the arguments after that point are unknown, so ~t arguments
+ * after it are not released (reading them would be undefined behaviour).
+ * HV_NONE on a malformed format or bad argument. */
 HV_API hv_term hv_make(const char *fmt, ...);
 /* The same with the reason on failure. */
 HV_API hv_term hv_make_e(hv_error *err, const char *fmt, ...);
