@@ -254,6 +254,8 @@ hv_atom_n(const char *name, size_t len, hv_error *err)
         hv__error_set(err, HV_EBADARG, 0, 0, 0, "atom name is NULL");
         return HV_NONE;
     }
+    if (name == NULL)
+        name = ""; /* memcmp and memcpy want a pointer even for 0 bytes */
     if (len > HV_MAX_ATOM_BYTES) {
         hv__error_set(err, HV_EBADARG, 0, 0, 0,
                       "atom name of %zu bytes is longer than %d", len,
@@ -306,6 +308,8 @@ hv_atom_existing(const char *name, size_t len)
 {
     if ((name == NULL && len != 0) || len > HV_MAX_ATOM_BYTES)
         return HV_NONE;
+    if (name == NULL)
+        name = "";
     uint64_t hash = hv__hash_bytes(name, len, 0);
     uint32_t s = probe(atomic_load_explicit(&current, memory_order_acquire),
                        name, len, hash);
