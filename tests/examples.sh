@@ -1,25 +1,26 @@
 #!/bin/sh
-# tests/examples.sh - runs every built example (examples/<name>.c gives
-# $top_builddir/examples/<name>) in its short mode; fails if any fails.
+# tests/examples.sh - runs every built example (examples/<name>.c) and
+# benchmark (bench/<name>.c) in its short mode; fails if any fails.
 # The examples are check_PROGRAMS, so make check builds them first; one
 # that is not built is reported and skipped rather than run stale.
 : "${top_srcdir:=.}" "${top_builddir:=.}"
 
 ran=0
 failed=0
-for src in "$top_srcdir"/examples/*.c; do
+for src in "$top_srcdir"/examples/*.c "$top_srcdir"/bench/*.c; do
     [ -e "$src" ] || continue
-    name=$(basename "$src" .c)
-    prog="$top_builddir/examples/$name"
+    dir=$(basename "$(dirname "$src")")
+    name=$dir/$(basename "$src" .c)
+    prog="$top_builddir/$name"
     if [ ! -x "$prog" ]; then
-        echo "# examples/$name is not built; skipped"
+        echo "# $name is not built; skipped"
         continue
     fi
-    echo "# running examples/$name --short"
+    echo "# running $name --short"
     if "$prog" --short; then
         ran=$((ran + 1))
     else
-        echo "FAIL: examples/$name exited with status $?"
+        echo "FAIL: $name exited with status $?"
         failed=$((failed + 1))
     fi
 done
