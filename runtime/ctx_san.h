@@ -16,6 +16,12 @@
  * freed or reused) calls hv__ctx_san_start_exit instead of start_switch, so
  * ASan drops its fake stack.
  *
+ * The start and finish calls must sit in the same function as the
+ * hv__ctx_switch they bracket, and are forced inline for that reason: TSan
+ * counts function entries and exits per fiber, so a helper that switched
+ * fibers and then returned would pop a frame off the other fiber's shadow
+ * stack (clang's TSan then crashes once a few contexts have exited).
+ *
  * A struct hv__ctx_san must not live in a local of the context it
  * describes: ASan writes the fake-stack slot while that context is being
  * left, and its locals may be on the fake stack.  Embed it in the process
@@ -108,7 +114,7 @@ hv__ctx_san_fini(struct hv__ctx_san *s)
 /* Immediately before hv__ctx_switch from `from` (the running context) to
  * `to`.  TSan orders the two fibers (no _no_sync flag: without the
  * ordering TSan reports races on the switching code's own data). */
-static inline void
+static inline __attribute__((always_inline)) void
 hv__ctx_san_start_switch(struct hv__ctx_san *from, struct hv__ctx_san *to)
 {
 #if defined(HV__CTX_ASAN)
@@ -124,7 +130,7 @@ hv__ctx_san_start_switch(struct hv__ctx_san *from, struct hv__ctx_san *to)
 
 /* Instead of hv__ctx_san_start_switch when the running context will never
  * be resumed: ASan frees its fake stack. */
-static inline void
+static inline __attribute__((always_inline)) void
 hv__ctx_san_start_exit(struct hv__ctx_san *to)
 {
 #if defined(HV__CTX_ASAN)
@@ -140,7 +146,7 @@ hv__ctx_san_start_exit(struct hv__ctx_san *to)
  * new context's entry function began.  from, when not NULL, is the context
  * left behind; if its bounds are unknown (a thread's own stack) they are
  * recorded from what ASan reports, for switching back to it later. */
-static inline void
+static inline __attribute__((always_inline)) void
 hv__ctx_san_finish_switch(struct hv__ctx_san *self, struct hv__ctx_san *from)
 {
 #if defined(HV__CTX_ASAN)

@@ -51,7 +51,7 @@ struct hv__timer_list {
 };
 
 struct hv__wheel {
-    uint64_t now_ms;           /* every deadline <= now_ms has fired */
+    uint64_t now_ms;           /* deadlines <= now_ms fired or are due */
     size_t pending;            /* timers added and not yet fired */
     bool firing;               /* inside advance (no re-entry) */
     struct hv__timer_list due; /* deadline <= now_ms, to fire next */

@@ -2,6 +2,7 @@
  * ties, cancel, re-adding, past and huge deadlines, next_deadline. */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "runtime/alloc.h"
 #include "runtime/timer_wheel.h"
@@ -13,10 +14,12 @@ struct tmr {
     uint32_t id;
 };
 
+enum { MODEL_TIMERS = 2048, MODEL_STEPS = 30000 };
+
 /* What the callback saw, in order. */
 struct log {
-    uint32_t *ids;
-    size_t n, cap;
+    size_t n;
+    uint32_t ids[MODEL_TIMERS];
 };
 
 static uint64_t rng_state;
@@ -43,7 +46,7 @@ record(struct hv__timer *t, void *ctx)
 {
     struct log *log = ctx;
     /* Plain ifs in hot paths: every ck_assert is a write to Check's pipe. */
-    if (hv__timer_pending(t) || log->n >= log->cap)
+    if (hv__timer_pending(t) || log->n >= MODEL_TIMERS)
         ck_abort_msg("fired timer still pending, or too many fired");
     log->ids[log->n++] = hv__container_of(t, struct tmr, t)->id;
 }
@@ -58,7 +61,14 @@ check_log(const struct log *log, const uint32_t *want, size_t n)
                          (unsigned)log->ids[i], (unsigned)want[i]);
 }
 
-enum { MODEL_TIMERS = 2048, MODEL_STEPS = 30000 };
+static void
+tmrs_init(struct tmr *tm, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        hv__timer_init(&tm[i].t);
+        tm[i].id = i;
+    }
+}
 
 /* The reference: which timers are pending, their deadlines and the order
  * they were (re-)added in. */
@@ -86,17 +96,13 @@ run_model(bool with_cancels)
     struct hv__wheel *w = hv__alloc(sizeof *w);
     struct model *m = hv__alloc(sizeof *m);
     struct tmr *tm = hv__alloc(MODEL_TIMERS * sizeof *tm);
-    struct log log = {hv__alloc(MODEL_TIMERS * sizeof *log.ids), 0,
-                      MODEL_TIMERS};
+    struct log *log = hv__alloc(sizeof *log);
     uint64_t seq = 0;
 
     rng_state = with_cancels ? 42 : 7;
     hv__wheel_init(w, 1000);
-    for (uint32_t i = 0; i < MODEL_TIMERS; i++) {
-        hv__timer_init(&tm[i].t);
-        tm[i].id = i;
-        m->pending[i] = false;
-    }
+    tmrs_init(tm, MODEL_TIMERS);
+    memset(m->pending, 0, sizeof m->pending);
     for (int step = 0; step < MODEL_STEPS; step++) {
         uint32_t i = (uint32_t)(rng() % MODEL_TIMERS);
         unsigned op = (unsigned)(rng() % 8);
@@ -117,9 +123,9 @@ run_model(bool with_cancels)
                     m->due[n++] = j;
             sort_model = m;
             qsort(m->due, n, sizeof m->due[0], by_deadline_then_seq);
-            log.n = 0;
-            ck_assert_uint_eq(hv__wheel_advance(w, to, record, &log), n);
-            check_log(&log, m->due, n);
+            log->n = 0;
+            ck_assert_uint_eq(hv__wheel_advance(w, to, record, log), n);
+            check_log(log, m->due, n);
             for (size_t k = 0; k < n; k++)
                 m->pending[m->due[k]] = false;
             ck_assert_uint_eq(w->now_ms, to);
@@ -145,7 +151,7 @@ run_model(bool with_cancels)
         else
             ck_assert_int_eq(next, (int64_t)least);
     }
-    hv__free(log.ids, MODEL_TIMERS * sizeof *log.ids);
+    hv__free(log, sizeof *log);
     hv__free(tm, MODEL_TIMERS * sizeof *tm);
     hv__free(m, sizeof *m);
     hv__free(w, sizeof *w);
@@ -167,14 +173,10 @@ START_TEST(test_timer_wheel_equal_deadlines_fire_in_insertion_order)
 {
     struct hv__wheel w;
     struct tmr tm[6];
-    uint32_t ids[6];
-    struct log log = {ids, 0, 6};
+    struct log log = {.n = 0};
 
     hv__wheel_init(&w, 0);
-    for (uint32_t i = 0; i < 6; i++) {
-        hv__timer_init(&tm[i].t);
-        tm[i].id = i;
-    }
+    tmrs_init(tm, 6);
     /* 0 goes in at level 2; 1 and 2 join later, lower down; 3 is at the
      * same deadline but re-armed last; 4 and 5 are earlier and later. */
     hv__wheel_add(&w, &tm[0].t, 5000);
@@ -196,8 +198,7 @@ START_TEST(
 {
     struct hv__wheel w;
     struct tmr a = {.id = 1}, b = {.id = 2}, c = {.id = 3};
-    uint32_t ids[4];
-    struct log log = {ids, 0, 4};
+    struct log log = {.n = 0};
 
     hv__wheel_init(&w, 100);
     hv__wheel_add(&w, &a.t, 150);
@@ -214,33 +215,19 @@ START_TEST(
 }
 END_TEST
 
-START_TEST(test_timer_wheel_cancel_after_firing_or_never_adding_returns_false)
+START_TEST(test_timer_wheel_fired_timer_cancels_false_and_can_be_re_added)
 {
     struct hv__wheel w;
-    struct tmr a = {.id = 1}, never = {.id = 2}; /* zero-filled: idle */
-    uint32_t ids[2];
-    struct log log = {ids, 0, 2};
+    struct tmr a = {.id = 7}, never = {.id = 2}; /* zero-filled: idle */
+    struct log log = {.n = 0};
 
     hv__wheel_init(&w, 0);
     ck_assert(!hv__wheel_cancel(&w, &never.t));
-    hv__wheel_add(&w, &a.t, 10);
-    ck_assert_uint_eq(hv__wheel_advance(&w, 10, record, &log), 1);
+    hv__wheel_add(&w, &a.t, 100000);
+    ck_assert_uint_eq(hv__wheel_advance(&w, 100000, record, &log), 1);
     ck_assert(!hv__timer_pending(&a.t));
     ck_assert(!hv__wheel_cancel(&w, &a.t));
     ck_assert_uint_eq(w.pending, 0);
-}
-END_TEST
-
-START_TEST(test_timer_wheel_fired_timer_can_be_added_again)
-{
-    struct hv__wheel w;
-    struct tmr a = {.id = 7};
-    uint32_t ids[3];
-    struct log log = {ids, 0, 3};
-
-    hv__wheel_init(&w, 0);
-    hv__wheel_add(&w, &a.t, 100000);
-    ck_assert_uint_eq(hv__wheel_advance(&w, 100000, record, &log), 1);
     hv__wheel_add(&w, &a.t, 100001);
     ck_assert(hv__timer_pending(&a.t));
     ck_assert_int_eq(hv__wheel_next_deadline(&w), 100001);
@@ -256,8 +243,7 @@ START_TEST(test_timer_wheel_past_deadlines_fire_on_the_next_advance_in_order)
 {
     struct hv__wheel w;
     struct tmr tm[4] = {{.id = 0}, {.id = 1}, {.id = 2}, {.id = 3}};
-    uint32_t ids[4];
-    struct log log = {ids, 0, 4};
+    struct log log = {.n = 0};
 
     hv__wheel_init(&w, 1000);
     hv__wheel_add(&w, &tm[3].t, 1001);
@@ -303,8 +289,7 @@ START_TEST(test_timer_wheel_timer_added_in_a_callback_for_now_fires_at_once)
     struct hv__wheel w;
     struct tmr first = {.id = 1}, victim = {.id = 2}, extra = {.id = 3};
     struct tmr later = {.id = 4};
-    uint32_t ids[8];
-    struct actor a = {&w, {ids, 0, 8}, &extra, &victim, 0, 0};
+    struct actor a = {&w, {.n = 0}, &extra, &victim, 0, 0};
 
     /* Defined: it fires in the same advance, after the timers already due
      * at that instant, before later deadlines; a cancelled one does not. */
@@ -322,9 +307,7 @@ START_TEST(test_timer_wheel_periodic_timer_catches_up_within_one_advance)
 {
     struct hv__wheel w;
     struct tmr tick = {.id = 9};
-    uint32_t ids[128];
-    struct actor a = {&w, {ids, 0, 128}, NULL, NULL, 10, 1000};
-
+    struct actor a = {&w, {.n = 0}, NULL, NULL, 10, 1000};
     hv__wheel_init(&w, 0);
     hv__wheel_add(&w, &tick.t, 10);
     ck_assert_uint_eq(hv__wheel_advance(&w, 995, act, &a), 99);
@@ -338,8 +321,7 @@ START_TEST(test_timer_wheel_huge_deadlines_work)
 {
     struct hv__wheel w;
     struct tmr tm[4] = {{.id = 0}, {.id = 1}, {.id = 2}, {.id = 3}};
-    uint32_t ids[4];
-    struct log log = {ids, 0, 4};
+    struct log log = {.n = 0};
     const uint64_t day = 86400000, start = (uint64_t)1 << 40;
 
     hv__wheel_init(&w, start);
@@ -366,17 +348,14 @@ START_TEST(test_timer_wheel_sleeping_until_next_deadline_fires_everything)
     struct hv__wheel w;
     enum { N = 500 };
     struct tmr tm[N];
-    uint32_t ids[N];
-    struct log log = {ids, 0, N};
+    struct log log = {.n = 0};
     int wakeups = 0;
 
     rng_state = 3;
     hv__wheel_init(&w, 0);
-    for (uint32_t i = 0; i < N; i++) {
-        hv__timer_init(&tm[i].t);
-        tm[i].id = i;
+    tmrs_init(tm, N);
+    for (uint32_t i = 0; i < N; i++)
         hv__wheel_add(&w, &tm[i].t, 1 + rng_span(30));
-    }
     for (uint32_t i = 0; i < N; i += 3) /* stale slot minima */
         ck_assert(hv__wheel_cancel(&w, &tm[i].t));
     int64_t next;
@@ -387,8 +366,8 @@ START_TEST(test_timer_wheel_sleeping_until_next_deadline_fires_everything)
     }
     ck_assert_uint_eq(log.n, N - (N + 2) / 3);
     for (size_t k = 1; k < log.n; k++)
-        ck_assert_uint_le(tm[ids[k - 1]].t.deadline_ms,
-                          tm[ids[k]].t.deadline_ms);
+        ck_assert_uint_le(tm[log.ids[k - 1]].t.deadline_ms,
+                          tm[log.ids[k]].t.deadline_ms);
     /* A lower bound costs at most a few extra wake-ups per timer. */
     ck_assert_int_le(wakeups, (int)log.n * HV__WHEEL_LEVELS);
 }
@@ -399,8 +378,7 @@ START_TEST(test_timer_wheel_a_million_timers_are_added_and_cancelled)
     enum { N = 1000000 };
     struct hv__wheel *w = hv__alloc(sizeof *w);
     struct hv__timer *t = hv__alloc(N * sizeof *t);
-    uint32_t ids[1];
-    struct log log = {ids, 0, 1};
+    struct log log = {.n = 0};
 
     rng_state = 11;
     hv__wheel_init(w, 12345);
@@ -421,34 +399,33 @@ START_TEST(test_timer_wheel_a_million_timers_are_added_and_cancelled)
 }
 END_TEST
 
+static void
+add_tests(TCase *tc, const TTest *const *tests, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        tcase_add_test(tc, tests[i]);
+}
+
 Suite *
 hv_check_suite(void)
 {
+    const TTest *const core[] = {
+        test_timer_wheel_fires_like_a_sorted_reference_across_cascades,
+        test_timer_wheel_next_deadline_is_exact_without_cancels,
+        test_timer_wheel_equal_deadlines_fire_in_insertion_order,
+        test_timer_wheel_cancel_before_expiry_returns_true_and_it_never_fires,
+        test_timer_wheel_fired_timer_cancels_false_and_can_be_re_added,
+    };
+    const TTest *const edges[] = {
+        test_timer_wheel_past_deadlines_fire_on_the_next_advance_in_order,
+        test_timer_wheel_timer_added_in_a_callback_for_now_fires_at_once,
+        test_timer_wheel_periodic_timer_catches_up_within_one_advance,
+        test_timer_wheel_huge_deadlines_work,
+        test_timer_wheel_sleeping_until_next_deadline_fires_everything,
+        test_timer_wheel_a_million_timers_are_added_and_cancelled,
+    };
     Suite *s = suite_create("timer_wheel");
-    TCase *tc = hv_check_tcase(s, "core");
-    tcase_add_test(
-        tc, test_timer_wheel_fires_like_a_sorted_reference_across_cascades);
-    tcase_add_test(tc, test_timer_wheel_next_deadline_is_exact_without_cancels);
-    tcase_add_test(tc,
-                   test_timer_wheel_equal_deadlines_fire_in_insertion_order);
-    tcase_add_test(
-        tc,
-        test_timer_wheel_cancel_before_expiry_returns_true_and_it_never_fires);
-    tcase_add_test(
-        tc, test_timer_wheel_cancel_after_firing_or_never_adding_returns_false);
-    tcase_add_test(tc, test_timer_wheel_fired_timer_can_be_added_again);
-
-    tc = hv_check_tcase(s, "edges");
-    tcase_add_test(
-        tc, test_timer_wheel_past_deadlines_fire_on_the_next_advance_in_order);
-    tcase_add_test(
-        tc, test_timer_wheel_timer_added_in_a_callback_for_now_fires_at_once);
-    tcase_add_test(
-        tc, test_timer_wheel_periodic_timer_catches_up_within_one_advance);
-    tcase_add_test(tc, test_timer_wheel_huge_deadlines_work);
-    tcase_add_test(
-        tc, test_timer_wheel_sleeping_until_next_deadline_fires_everything);
-    tcase_add_test(tc,
-                   test_timer_wheel_a_million_timers_are_added_and_cancelled);
+    add_tests(hv_check_tcase(s, "core"), core, HV_ARRAY_LEN(core));
+    add_tests(hv_check_tcase(s, "edges"), edges, HV_ARRAY_LEN(edges));
     return s;
 }
