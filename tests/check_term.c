@@ -1,6 +1,7 @@
 /* tests/check_term.c - constructors, accessors, types and reference
  * counts of terms. */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -367,6 +368,37 @@ START_TEST(test_term_strerror_names_every_code)
 }
 END_TEST
 
+static void *
+share_and_drop(void *arg)
+{
+    hv_term t = *(hv_term *)arg; /* one reference handed to this thread */
+    for (int i = 0; i < 100000; i++)
+        hv_release(hv_retain(t));
+    size_t len;
+    const uint8_t *p = hv_binary_data(hv_tuple_at(t, 1), &len);
+    ck_assert(len == 6 && p[0] == 's');
+    hv_release(t); /* whichever thread drops last frees the term */
+    return NULL;
+}
+
+START_TEST(test_term_threads_sharing_a_term_free_it_exactly_once)
+{
+    enum { THREADS = 4 };
+    for (int round = 0; round < 20; round++) {
+        hv_term t = hv_tuple(2, hv_int(round), hv_string("shared"));
+        hv_term refs[THREADS];
+        pthread_t th[THREADS];
+        for (int i = 0; i < THREADS; i++)
+            refs[i] = i == 0 ? t : hv_retain(t);
+        for (int i = 0; i < THREADS; i++)
+            pthread_create(&th[i], NULL, share_and_drop, &refs[i]);
+        for (int i = 0; i < THREADS; i++)
+            pthread_join(th[i], NULL);
+    }
+    /* The leak fixture checks every tuple and binary was freed. */
+}
+END_TEST
+
 Suite *
 hv_check_suite(void)
 {
@@ -387,6 +419,7 @@ hv_check_suite(void)
     tcase_add_test(tc, test_term_immortal_terms_ignore_retain_and_release);
     tcase_add_test(tc, test_term_a_million_deep_tuple_frees_without_recursion);
     tcase_add_test(tc, test_term_a_million_long_list_frees_and_measures);
+    tcase_add_test(tc, test_term_threads_sharing_a_term_free_it_exactly_once);
     tc = hv_check_tcase(s, "errors");
     tcase_add_test(tc, test_term_binary_bad_input_is_rejected);
     tcase_add_test(tc, test_term_tuple_with_a_none_element_releases_the_others);
