@@ -504,7 +504,8 @@ rounding_body(struct co *self, void *arg)
     rd->second_third_long = third_long();
 }
 
-static const int modes[4] = {FE_TONEAREST, FE_UPWARD, FE_DOWNWARD, FE_TOWARDZERO};
+static const int modes[4] = {FE_TONEAREST, FE_UPWARD, FE_DOWNWARD,
+                             FE_TOWARDZERO};
 static double third_in[4];
 static long double third_long_in[4];
 
