@@ -2,13 +2,15 @@
  *
  * Atoms live for the life of the program, as in Erlang, so their memory
  * comes from malloc directly (not hv__alloc: the tests' leak accounting
- * must not see an interned atom as a leak) and is freed by a destructor.
+ * must not see an interned atom as a leak) and is never freed: a thread
+ * still running at exit may read any atom, and every block stays
+ * reachable from the statics here, so leak checkers stay quiet.
  *
  * Name to index: an open-addressing table of uint32 slots (index + 1, 0 is
  * empty).  Readers load the current table with acquire and probe without
  * a lock; a miss may only mean the atom was added to a newer table, so it
  * is retried under the mutex before inserting.  Growth publishes a new
- * table with release and keeps the old one on a retired list until exit,
+ * table with release and keeps the old one on a retired list for good,
  * so a reader still probing it never touches freed memory.
  *
  * Index to name: a fixed directory of chunk pointers; entries are
@@ -405,21 +407,5 @@ atom_table_init(void)
         if (a != HV__ATOM(i))
             hv__panic("atom table: cannot create the fixed atom %s",
                       fixed_atoms[i]);
-    }
-}
-
-__attribute__((destructor)) static void
-atom_table_free(void)
-{
-    size_t n = atomic_load_explicit(&count, memory_order_relaxed);
-    for (size_t i = 0; i < n; i++)
-        free((void *)entry_at((uint32_t)i));
-    for (size_t d = 0; d < DIR_SIZE; d++)
-        free(atomic_load_explicit(&directory[d], memory_order_relaxed));
-    free(atomic_load_explicit(&current, memory_order_relaxed));
-    while (retired != NULL) {
-        struct table *next = retired->retired_next;
-        free(retired);
-        retired = next;
     }
 }

@@ -1,8 +1,8 @@
 /* runtime/map.c - maps as one sorted array of key/value pairs.
  *
- * Keys are kept in exact term order (hv_compare_exact: an integer sorts
- * before an equal float, so 1 and 1.0 are different keys, as in Erlang),
- * which is also the order Erlang prints and compares maps in.  Lookup is
+ * Keys are kept in Erlang's map key order (hv_compare_exact: the term
+ * order with every integer before every float, so 1 and 1.0 are different
+ * keys), which is the order Erlang prints and compares maps in.  Lookup is
  * a binary search.  Updates copy the array, O(n), unless the caller held
  * the only reference: then the box is resized in place.  Erlang switches
  * to a HAMT above 32 keys; a sorted array keeps messages compact and
@@ -128,9 +128,12 @@ hv_map_from(size_t n, const hv_term *keys, const hv_term *vals)
             hv__free(m, map_bytes(n));
         if (tmp != NULL)
             hv__free(tmp, n * 2 * sizeof(hv_term));
-        for (size_t i = 0; keys != NULL && vals != NULL && i < n; i++) {
-            hv_release(keys[i]);
-            hv_release(vals[i]);
+        /* Consumes on every path, even when only one array was given. */
+        for (size_t i = 0; i < n; i++) {
+            if (keys != NULL)
+                hv_release(keys[i]);
+            if (vals != NULL)
+                hv_release(vals[i]);
         }
         return HV_NONE;
     }

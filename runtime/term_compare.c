@@ -5,7 +5,9 @@
  * numbers by value; atoms by name; refs and pids by node, then their
  * numbers; tuples by arity, then elements; maps by size, then keys in
  * key order, then values in key order; lists element-wise, then tails;
- * binaries byte-wise, a prefix first.  The walk keeps pending pairs on an
+ * binaries byte-wise, a prefix first.  The exact order (Erlang's map key
+ * order, used for map keys and =:=) differs only in putting every integer
+ * before every float, at any depth.  The walk keeps pending pairs on an
  * explicit stack, so a deep or long term cannot overflow the C stack. */
 #include <math.h>
 #include <string.h>
@@ -59,9 +61,10 @@ sign_i64(int64_t a, int64_t b)
     return a < b ? -1 : a > b;
 }
 
-/* Sign of i - d.  Numerically equal: exact order puts the integer first. */
+/* Sign of i - d; numerically equal is 0.  (Only the == order mixes
+ * integers and floats by value; see cmp_numbers.) */
 static int
-cmp_int_float(int64_t i, double d, bool exact)
+cmp_int_float(int64_t i, double d)
 {
     if (d < -9223372036854775808.0)
         return 1;
@@ -71,9 +74,7 @@ cmp_int_float(int64_t i, double d, bool exact)
     int c = sign_i64(i, (int64_t)fl);
     if (c != 0)
         return c;
-    if (d > fl)
-        return -1;
-    return exact ? -1 : 0;
+    return d > fl ? -1 : 0;
 }
 
 static int
@@ -90,12 +91,16 @@ cmp_numbers(hv_term a, hv_term b, bool exact)
         hv_float_value(b, &db);
         return da < db ? -1 : da > db;
     }
+    /* Erlang's map key order (the exact order) puts every integer before
+     * every float, whatever their values. */
+    if (exact)
+        return a_int ? -1 : 1;
     if (a_int) {
         hv_float_value(b, &db);
-        return cmp_int_float(ia, db, exact);
+        return cmp_int_float(ia, db);
     }
     hv_float_value(a, &da);
-    return -cmp_int_float(ib, da, exact);
+    return -cmp_int_float(ib, da);
 }
 
 static int

@@ -270,10 +270,11 @@ node_atom(struct parser *p, const struct hv__tok *at, uint32_t index,
         *node = HV_ATOM_NONODE;
         return HV_OK;
     }
-    if (index >= hv_atom_count())
+    /* A nonzero field is the node atom's index + 1 (see term_print.c). */
+    if (index > hv_atom_count())
         return fail(p, at, HV_EBADARG, "no node: no atom has index %lu",
-                    (unsigned long)index);
-    *node = HV__ATOM(index);
+                    (unsigned long)index - 1);
+    *node = HV__ATOM(index - 1);
     return HV_OK;
 }
 

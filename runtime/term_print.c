@@ -244,11 +244,12 @@ put_binary(struct sink *s, hv_term t)
     put_str(s, ">>");
 }
 
-/* The node field of a pid or ref: 0 for this node, else the atom index. */
+/* The node field of a pid or ref: 0 for this node, else the node atom's
+ * index + 1 (so that the atom at index 0 cannot read as this node). */
 static uint32_t
 node_index(hv_term node)
 {
-    return node == HV_ATOM_NONODE ? 0 : hv__atom_index(node);
+    return node == HV_ATOM_NONODE ? 0 : hv__atom_index(node) + 1;
 }
 
 static void
@@ -260,7 +261,7 @@ put_pid(struct sink *s, hv_term t)
     hv_pid_fields(t, &node, &number, &serial, NULL);
     /* A boxed pid of the local node (its serial too large for the
      * immediate) names the node by index, so that it reads back boxed. */
-    uint32_t index = hv__is_boxed(t) ? hv__atom_index(node) : 0;
+    uint32_t index = hv__is_boxed(t) ? hv__atom_index(node) + 1 : 0;
     int n = snprintf(tmp, sizeof tmp, "<%lu.%lu.%lu>", (unsigned long)index,
                      (unsigned long)number, (unsigned long)serial);
     put(s, tmp, (size_t)n);

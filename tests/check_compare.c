@@ -4,6 +4,17 @@
 #include "hive/term.h"
 #include "tests/hv_check.h"
 
+/* a < b in the == order only; the exact (map key) order puts every
+ * integer before every float instead. */
+static void
+assert_lt_by_value(hv_term a, hv_term b)
+{
+    ck_assert_int_eq(hv_compare(a, b), -1);
+    ck_assert_int_eq(hv_compare(b, a), 1);
+    ck_assert_int_eq(hv_compare_exact(a, b), hv_is_integer(a) ? -1 : 1);
+    ck_assert(!hv_equal(a, b));
+}
+
 static void
 assert_lt(hv_term a, hv_term b)
 {
@@ -46,17 +57,21 @@ START_TEST(test_compare_integers_and_floats_by_value)
     hv_term big = hv_int(INT64_MAX), bigf = hv_float(9223372036854775808.0);
     assert_lt(big, bigf);
     hv_term small = hv_int(INT64_MIN), smallf = hv_float(-1e300);
-    assert_lt(smallf, small);
+    assert_lt_by_value(smallf, small);
     /* 2^53 + 1 is not representable as a double; the comparison must
      * not round it onto 2^53. */
     hv_term odd = hv_int(9007199254740993), even = hv_float(9007199254740992.0);
-    assert_lt(even, odd);
+    assert_lt_by_value(even, odd);
     hv_term neg = hv_float(-0.5);
     assert_lt(hv_int(-1), neg);
-    assert_lt(neg, hv_int(0));
+    assert_lt_by_value(neg, hv_int(0));
     hv_term z = hv_float(0.0), nz = hv_float(-0.0);
     ck_assert(hv_equal(z, nz));
     ck_assert_uint_eq(hv_hash(z), hv_hash(nz));
+    /* Map key order: 2 < 1.0, as Erlang's #{2 => a, 1.0 => b} shows. */
+    hv_term two = hv_int(2);
+    ck_assert_int_eq(hv_compare(onef, two), -1);
+    ck_assert_int_eq(hv_compare_exact(two, onef), -1);
     hv_term list[] = {onef, half, big, bigf, small, smallf, even, neg, z, nz};
     for (size_t i = 0; i < sizeof list / sizeof list[0]; i++)
         hv_release(list[i]);
@@ -131,6 +146,13 @@ START_TEST(test_compare_maps_by_size_keys_then_values)
     hv_term k7[1] = {hv_float(1.0)}, v7[1] = {hv_atom("a")};
     hv_term m6 = hv_map_from(1, k6, v6), m7 = hv_map_from(1, k7, v7);
     ck_assert_int_eq(hv_compare(m6, m7), -1);
+    /* Map key order decides: #{2 => x} < #{1.0 => x}, as in Erlang. */
+    hv_term k8[1] = {hv_int(2)}, v8[1] = {hv_atom("x")};
+    hv_term k9[1] = {hv_float(1.0)}, v9[1] = {hv_atom("x")};
+    hv_term m8 = hv_map_from(1, k8, v8), m9 = hv_map_from(1, k9, v9);
+    ck_assert_int_eq(hv_compare(m8, m9), -1);
+    hv_release(m8);
+    hv_release(m9);
     hv_term maps[] = {m1, m2, m3, m4, m5, m6, m7};
     for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++)
         hv_release(maps[i]);

@@ -60,6 +60,27 @@ START_TEST(test_map_integer_and_float_keys_are_different)
     ck_assert(hv_map_get(m, f) == hv_atom("float"));
     hv_release(f);
     hv_release(m);
+    /* Every integer key sorts before every float key: #{2 => a, 1.0 => b}
+     * prints as #{2 => a,1.0 => b} in Erlang. */
+    hv_term k2[2] = {hv_float(1.0), hv_int(2)};
+    hv_term v2[2] = {hv_atom("b"), hv_atom("a")};
+    hv_term m2 = hv_map_from(2, k2, v2);
+    ck_assert(hv_map_key_at(m2, 0) == hv_int(2));
+    hv_buf text = HV_BUF_INIT;
+    ck_assert_int_eq(hv_print(m2, &text), HV_OK);
+    ck_assert_str_eq((const char *)text.data, "#{2 => a,1.0 => b}");
+    hv_buf_free(&text);
+    hv_release(m2);
+}
+END_TEST
+
+START_TEST(test_map_from_consumes_keys_when_values_are_missing)
+{
+    hv_term k[2] = {hv_string("leaks?"), hv_string("no")};
+    ck_assert(hv_map_from(2, k, NULL) == HV_NONE);
+    hv_term v[1] = {hv_string("value")};
+    ck_assert(hv_map_from(1, NULL, v) == HV_NONE);
+    /* The leak fixture proves all three binaries were released. */
 }
 END_TEST
 
@@ -201,6 +222,7 @@ hv_check_suite(void)
     tcase_add_test(tc, test_map_empty_map_is_a_shared_constant);
     tc = hv_check_tcase(s, "errors");
     tcase_add_test(tc, test_map_bad_input_is_rejected_and_consumed);
+    tcase_add_test(tc, test_map_from_consumes_keys_when_values_are_missing);
     tcase_add_test(tc, test_map_updates_fail_cleanly_at_every_allocation);
     return s;
 }

@@ -440,7 +440,7 @@ END_TEST
 START_TEST(test_text_remote_pids_and_refs_name_their_node_by_atom_index)
 {
     hv_term node = hv_atom("a@host");
-    unsigned long idx = hv__atom_index(node);
+    unsigned long idx = hv__atom_index(node) + 1; /* 0 means this node */
     char want[64];
     snprintf(want, sizeof want, "<%lu.1.2>", idx);
     assert_prints(hv_pid_remote(node, 1, 2, 0), want);
@@ -451,12 +451,17 @@ START_TEST(test_text_remote_pids_and_refs_name_their_node_by_atom_index)
     assert_parses(want, hv_ref_from(node, 0, w, 5));
     /* The local node's own atom gives a local pid; a local-node pid too
      * big for the immediate prints the index and reads back boxed. */
-    unsigned long local = hv__atom_index(HV_ATOM_NONODE);
+    unsigned long local = hv__atom_index(HV_ATOM_NONODE) + 1;
     snprintf(want, sizeof want, "<%lu.1.2>", local);
     assert_parses(want, hv_pid_local(1, 2));
     snprintf(want, sizeof want, "<%lu.1.268435456>", local);
     assert_prints(hv_pid_remote(HV_ATOM_NONODE, 1, 1u << 28, 0), want);
     assert_parses(want, hv_pid_remote(HV_ATOM_NONODE, 1, 1u << 28, 0));
+    /* The atom at index 0 ('false') as a node must not read as local. */
+    assert_prints(hv_pid_remote(HV_ATOM_FALSE, 1, 1u << 29, 0),
+                  "<1.1.536870912>");
+    assert_parses("<1.1.536870912>",
+                  hv_pid_remote(HV_ATOM_FALSE, 1, 1u << 29, 0));
 }
 END_TEST
 

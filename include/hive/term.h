@@ -185,8 +185,8 @@ HV_API hv_term hv_list_tail(hv_term t);
 HV_API int64_t hv_list_length(hv_term t);
 
 /* ---- maps ----
- * A map is a sorted array of keys in exact term order (integers before
- * equal floats) with its values: lookup is a binary search, O(log n);
+ * A map is a sorted array of keys in map key order (hv_compare_exact:
+ * all integers before all floats) with its values: lookup is a binary search, O(log n);
  * hv_map_put and hv_map_remove copy, O(n).  Keys match by =:=. */
 
 /* The empty map #{} (an immortal constant). */
@@ -240,8 +240,9 @@ HV_API int hv_ref_fields(hv_term t, hv_term *node, uint32_t *creation,
  * fun < port < pid < tuple < map < [] < list < bitstring; 1 == 1.0.
  * Returns <0, 0 or >0.  HV_NONE sorts below everything. */
 HV_API int hv_compare(hv_term a, hv_term b);
-/* The same order, but 0 only for exactly equal terms (=:=); an integer
- * sorts before a float of equal value.  Map keys use this order. */
+/* Erlang's map key order: the term order, except that every integer
+ * sorts before every float (at any depth), so it is 0 only for exactly
+ * equal terms (=:=).  Map keys are kept, printed and compared in it. */
 HV_API int hv_compare_exact(hv_term a, hv_term b);
 /* a =:= b. */
 HV_API bool hv_equal(hv_term a, hv_term b);
