@@ -1,4 +1,5 @@
-/* tests/check_pack.c - msgpack: hv_pack, hv_unpack and hv_unpacker. */
+/* tests/check_pack.c - msgpack: hv_pack and hv_unpack (the streaming
+ * hv_unpacker has its own suite, check_unpacker.c). */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,29 +10,9 @@
 #include "runtime/alloc.h"
 #include "runtime/util.h"
 #include "tests/hv_check.h"
+#include "tests/pack_util.h"
 
 /* ---- helpers ---- */
-
-/* Bytes from hex text such as "93 c7 00 04"; returns the count. */
-static size_t
-hex(const char *text, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    unsigned v;
-    int used;
-    while (sscanf(text, " %2x%n", &v, &used) == 1) {
-        ck_assert_uint_lt(n, cap);
-        out[n++] = (uint8_t)v;
-        text += used;
-    }
-    return n;
-}
-
-static void
-pack_ok(hv_term t, hv_buf *b)
-{
-    ck_assert_int_eq(hv_pack(t, b), HV_OK);
-}
 
 /* Packs t, unpacks it under lim and checks it comes back =:=.  Consumes
  * t. */
@@ -107,72 +88,6 @@ check_fails(const char *bytes, int code, size_t offset, const char *word)
                   bytes, err.offset, offset, err.what);
     ck_assert_msg(strstr(err.what, word) != NULL, "%s: '%s' lacks '%s'", bytes,
                   err.what, word);
-}
-
-/* A term with one of everything. */
-static hv_term
-assorted(void)
-{
-    hv_term node = hv_atom("n@h");
-    uint32_t words[3] = {1, 2, 3};
-    hv_term keys[3] = {hv_atom("a"), hv_int(1), hv_string("k")};
-    hv_term vals[3] = {hv_tuple(0), hv_cons(hv_int(2), hv_int(3)),
-                       hv_float(0.25)};
-    return hv_tuple(
-        9, hv_atom("ok"),
-        hv_list(10, hv_int(1), hv_int(-1), hv_int(300), hv_int(70000),
-                hv_int(-5000000000LL), hv_float(1.5), hv_string("bin"),
-                hv_atom("hello"), HV_ATOM_NIL, HV_ATOM_TRUE),
-        hv_map_from(3, keys, vals), hv_pid_local(5, 7),
-        hv_ref_from(node, 9, words, 3), hv_pid_remote(node, 1, 2, 3), HV_NIL,
-        hv_int(INT64_MIN),
-        hv_cons(hv_atom("x"), hv_cons(hv_binary("", 0), hv_atom("tail"))));
-}
-
-/* Packs the count terms one after another into b. */
-static void
-pack_sequence(hv_buf *b, hv_term *terms, size_t count)
-{
-    for (size_t i = 0; i < count; i++)
-        pack_ok(terms[i], b);
-}
-
-/* Takes every whole term out of u and checks them against want[*got..]. */
-static void
-drain(hv_unpacker *u, hv_term *want, size_t count, size_t *got)
-{
-    hv_term t;
-    hv_error err = {0};
-    int rc;
-    while ((rc = hv_unpacker_next(u, &t, &err)) == 1) {
-        ck_assert_uint_lt(*got, count);
-        ck_assert_int_eq(hv_compare_exact(t, want[*got]), 0);
-        hv_release(t);
-        (*got)++;
-    }
-    ck_assert_msg(rc == 0, "next: %d %s", rc, err.what);
-}
-
-static void
-release_all(hv_term *t, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        hv_release(t[i]);
-}
-
-static size_t
-make_stream_terms(hv_term *t)
-{
-    t[0] = assorted();
-    t[1] = hv_int(7);
-    t[2] = HV_NIL;
-    t[3] = hv_tuple(2, hv_atom("a"), hv_int(1));
-    uint8_t *data;
-    t[4] = hv_binary_alloc(1000, &data);
-    for (size_t i = 0; i < 1000; i++)
-        data[i] = (uint8_t)i;
-    t[5] = hv_atom("true");
-    return 6;
 }
 
 /* ---- core ---- */
@@ -303,86 +218,6 @@ START_TEST(test_pack_appends_and_unpack_n_reports_the_bytes_used)
 }
 END_TEST
 
-START_TEST(test_pack_unpacker_returns_terms_split_at_every_byte)
-{
-    hv_term want[8];
-    size_t count = make_stream_terms(want);
-    hv_buf b = HV_BUF_INIT;
-    pack_sequence(&b, want, count);
-    for (size_t k = 0; k <= b.len; k++) {
-        hv_unpacker *u = hv_unpacker_new(NULL);
-        ck_assert_ptr_nonnull(u);
-        size_t got = 0;
-        ck_assert_int_eq(hv_unpacker_feed(u, b.data, k), HV_OK);
-        drain(u, want, count, &got);
-        ck_assert_int_eq(hv_unpacker_feed(u, b.data + k, b.len - k), HV_OK);
-        drain(u, want, count, &got);
-        ck_assert_uint_eq(got, count);
-        hv_unpacker_free(u);
-    }
-    release_all(want, count);
-    hv_buf_free(&b);
-}
-END_TEST
-
-START_TEST(test_pack_unpacker_returns_terms_fed_in_random_chunks)
-{
-    hv_term want[8];
-    size_t count = make_stream_terms(want);
-    hv_buf b = HV_BUF_INIT;
-    pack_sequence(&b, want, count);
-    uint64_t seed = 0x9e3779b97f4a7c15u;
-    for (int round = 0; round < 200; round++) {
-        hv_unpacker *u = hv_unpacker_new(NULL);
-        size_t got = 0;
-        for (size_t at = 0; at < b.len;) {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            size_t n =
-                hv__min_size(1 + seed % (round < 100 ? 7 : 300), b.len - at);
-            ck_assert_int_eq(hv_unpacker_feed(u, b.data + at, n), HV_OK);
-            at += n;
-            drain(u, want, count, &got);
-        }
-        ck_assert_uint_eq(got, count);
-        hv_unpacker_free(u);
-    }
-    release_all(want, count);
-    hv_buf_free(&b);
-}
-END_TEST
-
-START_TEST(test_pack_unpacker_takes_a_large_term_one_byte_at_a_time)
-{
-    /* 2,000 binaries of 50 bytes: rescanning from the start on each byte
-     * would be ~10^10 steps and time out; the resumable scan is linear. */
-    hv_term elems[2000];
-    for (size_t i = 0; i < 2000; i++) {
-        uint8_t *d;
-        elems[i] = hv_binary_alloc(50, &d);
-        memset(d, (int)i, 50);
-    }
-    hv_term want = hv_list_v(2000, elems);
-    hv_buf b = HV_BUF_INIT;
-    pack_ok(want, &b);
-    hv_unpacker *u = hv_unpacker_new(NULL);
-    hv_term t = HV_NONE;
-    for (size_t i = 0; i < b.len; i++) {
-        ck_assert_int_eq(hv_unpacker_feed(u, b.data + i, 1), HV_OK);
-        int rc = hv_unpacker_next(u, &t, NULL);
-        ck_assert_int_eq(rc, i + 1 == b.len ? 1 : 0);
-    }
-    ck_assert_int_eq(hv_compare_exact(t, want), 0);
-    hv_release(t);
-    hv_release(want);
-    hv_unpacker_free(u);
-    hv_buf_free(&b);
-}
-END_TEST
-
-/* ---- edges ---- */
-
 START_TEST(test_pack_deep_nesting_packs_and_obeys_max_depth)
 {
     hv_term t = HV_NIL;
@@ -487,67 +322,6 @@ START_TEST(test_pack_limits_count_and_bytes)
     ck_assert_int_eq(err.code, HV_ESYNTAX);
 }
 END_TEST
-
-START_TEST(test_pack_unpacker_limits_a_term_still_coming_in)
-{
-    hv_limits lim = {.max_bytes = 100};
-    /* A lying count is caught at its header. */
-    hv_unpacker *u = hv_unpacker_new(&lim);
-    uint8_t a32[] = {0xdd, 0, 0, 0x10, 0};
-    ck_assert_int_eq(hv_unpacker_feed(u, a32, sizeof a32), HV_ELIMIT);
-    hv_term t;
-    hv_error err;
-    ck_assert_int_eq(hv_unpacker_next(u, &t, &err), HV_ELIMIT);
-    ck_assert_int_eq(hv_unpacker_feed(u, a32, 1), HV_ELIMIT);
-    hv_unpacker_free(u);
-    /* So is an honest term that just keeps growing, one byte at a time. */
-    u = hv_unpacker_new(&lim);
-    int rc = HV_OK;
-    size_t fed = 0;
-    uint8_t open = 0x91;
-    while (rc == HV_OK && fed < 1000) {
-        rc = hv_unpacker_feed(u, &open, 1);
-        fed++;
-        if (rc == HV_OK)
-            ck_assert_int_eq(hv_unpacker_next(u, &t, NULL), 0);
-    }
-    ck_assert_int_eq(rc, HV_ELIMIT);
-    ck_assert_uint_le(fed, 101);
-    hv_unpacker_free(u);
-    /* A term of exactly max_bytes is fine, one byte more is not. */
-    uint8_t bin[101] = {0xc4, 98};
-    u = hv_unpacker_new(&lim);
-    ck_assert_int_eq(hv_unpacker_feed(u, bin, 100), HV_OK);
-    ck_assert_int_eq(hv_unpacker_next(u, &t, NULL), 1);
-    hv_release(t);
-    bin[1] = 99;
-    ck_assert_int_eq(hv_unpacker_feed(u, bin, 50), HV_ELIMIT);
-    hv_unpacker_free(u);
-}
-END_TEST
-
-START_TEST(test_pack_unpacker_retries_after_running_out_of_memory)
-{
-    hv_term t = assorted(), got;
-    hv_buf b = HV_BUF_INIT;
-    pack_ok(t, &b);
-    hv_unpacker *u = hv_unpacker_new(NULL);
-    ck_assert_int_eq(hv_unpacker_feed(u, b.data, b.len), HV_OK);
-    hv_error err;
-    hv__alloc_fail_after(3);
-    ck_assert_int_eq(hv_unpacker_next(u, &got, &err), HV_ENOMEM);
-    ck_assert_int_eq(err.code, HV_ENOMEM);
-    hv__alloc_fail_after(-1);
-    ck_assert_int_eq(hv_unpacker_next(u, &got, &err), 1);
-    ck_assert_int_eq(hv_compare_exact(t, got), 0);
-    hv_release(got);
-    hv_release(t);
-    hv_unpacker_free(u);
-    hv_buf_free(&b);
-}
-END_TEST
-
-/* ---- errors ---- */
 
 START_TEST(test_pack_rejects_lying_lengths_and_counts)
 {
@@ -662,33 +436,6 @@ START_TEST(test_pack_rejects_none_and_leaves_the_buffer_alone)
 }
 END_TEST
 
-START_TEST(test_pack_unpacker_is_poisoned_by_an_error)
-{
-    uint8_t in[] = {0x01, 0x02, 0xc1, 0x03};
-    hv_unpacker *u = hv_unpacker_new(NULL);
-    ck_assert_int_eq(hv_unpacker_feed(u, in, sizeof in), HV_OK);
-    hv_term t;
-    hv_error err = {0}, again = {0};
-    ck_assert_int_eq(hv_unpacker_next(u, &t, &err), 1);
-    ck_assert(t == hv_int(1));
-    ck_assert_int_eq(hv_unpacker_next(u, &t, &err), 1);
-    ck_assert_int_eq(hv_unpacker_next(u, &t, &err), HV_ESYNTAX);
-    ck_assert_uint_eq(err.offset, 2); /* counted over the whole stream */
-    ck_assert_int_eq(hv_unpacker_feed(u, in, 1), HV_OK);
-    ck_assert_int_eq(hv_unpacker_next(u, &t, &again), HV_ESYNTAX);
-    ck_assert_uint_eq(again.offset, 2);
-    ck_assert_str_eq(again.what, err.what);
-    hv_unpacker_free(u);
-    /* Errors found by the build (a refused atom) poison too. */
-    u = hv_unpacker_new(NULL);
-    uint8_t bad_atom[] = {0xd4, 1, 0xff, 0x01};
-    ck_assert_int_eq(hv_unpacker_feed(u, bad_atom, sizeof bad_atom), HV_OK);
-    ck_assert_int_eq(hv_unpacker_next(u, &t, &err), HV_EBADARG);
-    ck_assert_int_eq(hv_unpacker_next(u, &t, &err), HV_EBADARG);
-    hv_unpacker_free(u);
-}
-END_TEST
-
 START_TEST(test_pack_fails_cleanly_at_every_allocation)
 {
     hv_term t = assorted();
@@ -737,51 +484,6 @@ START_TEST(test_pack_unpack_fails_cleanly_at_every_allocation)
 }
 END_TEST
 
-START_TEST(test_pack_unpacker_fails_cleanly_at_every_allocation)
-{
-    hv_term want[8];
-    size_t count = make_stream_terms(want);
-    hv_buf b = HV_BUF_INIT;
-    pack_sequence(&b, want, count);
-    for (int n = 0;; n++) {
-        hv__alloc_fail_after(n);
-        hv_unpacker *u = hv_unpacker_new(NULL);
-        int rc = u == NULL ? HV_ENOMEM : HV_OK;
-        size_t got = 0;
-        bool fed_all = false;
-        /* Two feeds, so one lands while a term is half in. */
-        if (rc == HV_OK)
-            rc = hv_unpacker_feed(u, b.data, b.len / 2);
-        hv_term t;
-        hv_error err = {0};
-        while (rc == HV_OK && got < count) {
-            int r = hv_unpacker_next(u, &t, &err);
-            if (r == 1) {
-                ck_assert_int_eq(hv_compare_exact(t, want[got]), 0);
-                hv_release(t);
-                got++;
-            } else if (r == 0) {
-                ck_assert(!fed_all);
-                fed_all = true;
-                rc = hv_unpacker_feed(u, b.data + b.len / 2, b.len - b.len / 2);
-            } else {
-                ck_assert_int_eq(err.code, HV_ENOMEM);
-                rc = r;
-            }
-        }
-        hv__alloc_fail_after(-1);
-        hv_unpacker_free(u);
-        if (rc == HV_OK) {
-            ck_assert_int_gt(n, 10);
-            break;
-        }
-        ck_assert_int_eq(rc, HV_ENOMEM);
-    }
-    release_all(want, count);
-    hv_buf_free(&b);
-}
-END_TEST
-
 Suite *
 hv_check_suite(void)
 {
@@ -792,18 +494,12 @@ hv_check_suite(void)
     tcase_add_test(tc, test_pack_reads_foreign_msgpack);
     tcase_add_test(tc, test_pack_normalizes_an_improper_list_with_a_list_tail);
     tcase_add_test(tc, test_pack_appends_and_unpack_n_reports_the_bytes_used);
-    tcase_add_test(tc, test_pack_unpacker_returns_terms_split_at_every_byte);
-    tcase_add_test(tc, test_pack_unpacker_returns_terms_fed_in_random_chunks);
-    tcase_add_test(tc,
-                   test_pack_unpacker_takes_a_large_term_one_byte_at_a_time);
 
     tc = hv_check_tcase(s, "edges");
     tcase_add_test(tc, test_pack_deep_nesting_packs_and_obeys_max_depth);
     tcase_add_test(tc, test_pack_int64_edges_round_trip);
     tcase_add_test(tc, test_pack_uint64_above_int64_max_overflows);
     tcase_add_test(tc, test_pack_limits_count_and_bytes);
-    tcase_add_test(tc, test_pack_unpacker_limits_a_term_still_coming_in);
-    tcase_add_test(tc, test_pack_unpacker_retries_after_running_out_of_memory);
 
     tc = hv_check_tcase(s, "errors");
     tcase_add_test(tc, test_pack_rejects_lying_lengths_and_counts);
@@ -812,9 +508,7 @@ hv_check_suite(void)
     tcase_add_test(tc, test_pack_survives_every_single_byte_change);
     tcase_add_test(tc, test_pack_reports_a_full_atom_table);
     tcase_add_test(tc, test_pack_rejects_none_and_leaves_the_buffer_alone);
-    tcase_add_test(tc, test_pack_unpacker_is_poisoned_by_an_error);
     tcase_add_test(tc, test_pack_fails_cleanly_at_every_allocation);
     tcase_add_test(tc, test_pack_unpack_fails_cleanly_at_every_allocation);
-    tcase_add_test(tc, test_pack_unpacker_fails_cleanly_at_every_allocation);
     return s;
 }
