@@ -1,6 +1,7 @@
 /* tests/check_text.c - the Erlang text form: hv_print, hv_format,
  * hv_parse and hv_make. */
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -645,6 +646,37 @@ START_TEST(test_text_make_fails_cleanly_at_every_allocation)
 }
 END_TEST
 
+/* A caller's own varargs wrapper, the reason hv_make_v exists. */
+static hv_term
+make_via_v(hv_error *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    hv_term t = hv_make_v(err, fmt, ap);
+    va_end(ap);
+    return t;
+}
+
+START_TEST(test_text_make_v_serves_varargs_wrappers)
+{
+    hv_error err;
+    hv_term t = make_via_v(&err, "{log, ~a, ~i, ~t}", "warn", 3,
+                           hv_string("disk"));
+    ck_assert(t != HV_NONE);
+    hv_buf b = HV_BUF_INIT;
+    ck_assert_int_eq(hv_print(t, &b), HV_OK);
+    ck_assert_str_eq((const char *)b.data, "{log,warn,3,<<\"disk\">>}");
+    hv_buf_free(&b);
+    hv_release(t);
+    /* Errors come back through err, and ~t is still consumed. */
+    ck_assert(make_via_v(&err, "{~t, ~p}", hv_string("x"), hv_int(1)) ==
+              HV_NONE);
+    ck_assert_int_eq(err.code, HV_EBADARG);
+    ck_assert(make_via_v(&err, "{a,", 0) == HV_NONE);
+    ck_assert_int_eq(err.code, HV_ESYNTAX);
+}
+END_TEST
+
 Suite *
 hv_check_suite(void)
 {
@@ -663,6 +695,7 @@ hv_check_suite(void)
     tcase_add_test(tc, test_text_format_truncates_and_returns_the_full_length);
     tcase_add_test(tc, test_text_print_appends_to_the_buffer);
     tcase_add_test(tc, test_text_make_fills_every_directive);
+    tcase_add_test(tc, test_text_make_v_serves_varargs_wrappers);
     tcase_add_test(tc, test_text_make_ignores_tildes_inside_quotes_and_chars);
     tcase_add_test(tc, test_text_random_terms_round_trip_through_text);
     tc = hv_check_tcase(s, "edges");
