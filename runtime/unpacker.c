@@ -17,12 +17,13 @@
 #include <string.h>
 
 #include "runtime/alloc.h"
+#include "runtime/buf.h"
 #include "runtime/term_unpack.h"
 #include "runtime/util.h"
 
 struct hv_unpacker {
-    uint8_t *buf;
-    size_t start, len, cap;
+    hv_buf in;            /* fed bytes; in.data[start..in.len) unread */
+    size_t start;
     uint64_t offset;      /* stream offset of buf[start], for errors */
     struct hv__scan scan; /* of the object at start */
     int poison;           /* the error that ended the stream, or HV_OK */
@@ -35,8 +36,8 @@ hv_unpacker_new(const hv_limits *lim)
     hv_unpacker *u = hv__alloc(sizeof *u);
     if (u == NULL)
         return NULL;
-    u->buf = NULL;
-    u->start = u->len = u->cap = 0;
+    u->in = (hv_buf)HV_BUF_INIT;
+    u->start = 0;
     u->offset = 0;
     hv__scan_init(&u->scan, lim);
     u->poison = HV_OK;
@@ -49,34 +50,20 @@ hv_unpacker_free(hv_unpacker *u)
     if (u == NULL)
         return;
     hv__scan_fini(&u->scan);
-    hv__free(u->buf, u->cap);
+    hv_buf_free(&u->in);
     hv__free(u, sizeof *u);
 }
 
-/* Makes room for n more bytes, first by dropping the consumed prefix. */
-static int
-reserve(hv_unpacker *u, size_t n)
+/* Drops the consumed prefix, so the buffer grows only with what is still
+ * unread. */
+static void
+compact(hv_unpacker *u)
 {
-    if (u->cap - u->len >= n)
-        return HV_OK;
-    if (u->start != 0) {
-        memmove(u->buf, u->buf + u->start, u->len - u->start);
-        u->len -= u->start;
-        u->start = 0;
-        if (u->cap - u->len >= n)
-            return HV_OK;
-    }
-    if (n > SIZE_MAX / 2 - u->len)
-        return HV_ENOMEM;
-    size_t cap = u->cap ? u->cap : 256;
-    while (cap - u->len < n)
-        cap *= 2;
-    uint8_t *p = hv__realloc(u->buf, u->cap, cap);
-    if (p == NULL)
-        return HV_ENOMEM;
-    u->buf = p;
-    u->cap = cap;
-    return HV_OK;
+    if (u->start == 0)
+        return;
+    memmove(u->in.data, u->in.data + u->start, u->in.len - u->start);
+    u->in.len -= u->start;
+    u->start = 0;
 }
 
 /* Ends the stream with err's code; offsets become stream offsets. */
@@ -97,10 +84,10 @@ advance(hv_unpacker *u)
 {
     if (u->scan.done)
         return HV_OK;
-    if (u->len - u->start < u->scan.need)
+    if (u->in.len - u->start < u->scan.need)
         return HV__SCAN_MORE;
     hv_error err;
-    int rc = hv__scan_run(&u->scan, u->buf + u->start, u->len - u->start, false,
+    int rc = hv__scan_run(&u->scan, u->in.data + u->start, u->in.len - u->start, false,
                           &err);
     if (rc < 0 && rc != HV_ENOMEM)
         poison(u, &err);
@@ -117,11 +104,11 @@ hv_unpacker_feed(hv_unpacker *u, const void *bytes, size_t n)
         return HV_OK;
     if (bytes == NULL)
         return HV_EBADARG;
-    int rc = reserve(u, n);
+    if (u->in.cap - u->in.len <= n)
+        compact(u);
+    int rc = hv__buf_append(&u->in, bytes, n);
     if (rc != HV_OK)
         return rc;
-    memcpy(u->buf + u->len, bytes, n);
-    u->len += n;
     /* Scanning here finds an object bound to pass max_bytes while it is
      * still coming in, so a peer cannot fill memory with one endless
      * term.  Other errors wait for hv_unpacker_next, which reports them
@@ -149,12 +136,12 @@ hv_unpacker_next(hv_unpacker *u, hv_term *out, hv_error *err)
                              (unsigned long long)(u->offset + u->scan.pos));
     if (rc == HV_OK) {
         size_t size = u->scan.pos;
-        rc = hv__unpack_build(u->buf + u->start, size, out, &e);
+        rc = hv__unpack_build(u->in.data + u->start, size, out, &e);
         if (rc == HV_OK) {
             u->start += size;
             u->offset += size;
-            if (u->start == u->len)
-                u->start = u->len = 0;
+            if (u->start == u->in.len)
+                u->start = u->in.len = 0;
             hv__scan_reset(&u->scan);
             return 1;
         }
