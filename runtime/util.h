@@ -25,6 +25,18 @@ hv__max_size(size_t a, size_t b)
     return a > b ? a : b;
 }
 
+/* A hint inside spin loops: lets the sibling hyperthread run and saves
+ * power. */
+static inline void
+hv__cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 /* Fills err (when not NULL) with code, position and a printf-style what.
  * Returns code, so callers can `return hv__error_set(...)`. */
 int hv__error_set(hv_error *err, int code, size_t offset, int line,

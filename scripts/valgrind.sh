@@ -8,7 +8,7 @@ rc=0
 for t in tests/check_*; do
     case "$t" in *.c|*.o|*.log|*.trs) continue ;; esac
     echo "== $t"
-    CK_FORK=no CK_DEFAULT_TIMEOUT=0 ./libtool --mode=execute valgrind \
+    HV_CHECK_SMALL=1 CK_FORK=no CK_DEFAULT_TIMEOUT=0 ./libtool --mode=execute valgrind \
         --quiet --leak-check=full --errors-for-leak-kinds=definite,indirect \
         --error-exitcode=99 "$t" | grep -E '^[0-9]+%: Checks|:[FE]:'
     [ "${PIPESTATUS[0]}" = 0 ] || rc=1

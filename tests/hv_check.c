@@ -2,6 +2,7 @@
 #include "tests/hv_check.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "runtime/alloc.h"
 
@@ -33,4 +34,25 @@ hv_check_tcase(Suite *s, const char *name)
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     return tc;
+}
+
+int
+hv_check_slow(void)
+{
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    return 1;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+    return 1;
+#endif
+#endif
+    return getenv("HV_CHECK_SMALL") != NULL;
+}
+
+long
+hv_check_scale(long n)
+{
+    if (!hv_check_slow())
+        return n;
+    return n / 50 > 0 ? n / 50 : 1;
 }

@@ -16,4 +16,12 @@ void hv_check_end(void);
 /* Adds a TCase named name to s with the leak fixture and a timeout. */
 TCase *hv_check_tcase(Suite *s, const char *name);
 
+/* n scaled down for slow builds: divided by 50 (at least 1) under ASan,
+ * TSan (creating a TSan fiber costs ~32 us) or when HV_CHECK_SMALL is set
+ * in the environment (scripts/valgrind.sh sets it).  For test sizes, not
+ * for anything a test asserts about exact counts of its own making. */
+long hv_check_scale(long n);
+/* True in a sanitizer build or with HV_CHECK_SMALL set. */
+int hv_check_slow(void);
+
 #endif /* HV_TESTS_HV_CHECK_H */

@@ -4,5 +4,6 @@
 
 #include "hive/error.h"
 #include "hive/term.h"
+#include "hive/process.h"
 
 #endif /* HV_HIVE_H */

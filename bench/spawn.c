@@ -1,0 +1,2 @@
+/* bench/spawn.c - placeholder (issue 3). */
+int main(void) { return 0; }

@@ -1,0 +1,274 @@
+/* hive/process.h - processes: the runtime, spawn, send, receive, exit,
+ * timers, names, IO waits, bridges from plain threads, introspection.
+ *
+ * A process is a function running as a lightweight coroutine on one of
+ * the runtime's scheduler threads, with a mailbox.  Processes share
+ * nothing but terms: a message is a term, sending it is O(1) and never
+ * copies (terms are immutable and reference-counted).
+ *
+ * Stacks.  By default a process runs on its scheduler's stack, and when it
+ * switches out only the part it uses is copied aside (copying stacks), so
+ * an idle process costs a few hundred bytes.  The rule that follows for
+ * users: NEVER hand a pointer into your stack (a local variable, a local
+ * array) to another process or thread; by the time it is used, another
+ * process may occupy that address.  Pass terms, or memory from malloc.
+ * A process that blocks deep in its call stack, runs hot for long, or
+ * needs stable stack addresses asks for a dedicated stack
+ * (hv_spawn_opts.dedicated_stack); blocking C code (read(2), sleep(3),
+ * a lock held for long) belongs in a process with its own OS thread
+ * (hv_spawn_opts.thread) or behind hv_io_wait.
+ *
+ * Scheduling is cooperative: send, receive, hv_yield, hv_sleep and
+ * hv_io_wait are the points where a process can be switched out; a
+ * process that sends or receives many times in a row is switched out
+ * when its reduction budget runs out, so no process starves the others.
+ *
+ * Ownership follows term.h: hv_send consumes its message on every path;
+ * a received message is the caller's (release it). */
+#ifndef HV_PROCESS_H
+#define HV_PROCESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hive/error.h"
+#include "hive/term.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Timeout meaning "wait forever"; 0 means "do not wait" (poll). */
+#define HV_INFINITY ((int64_t)-1)
+
+/* A process body.  Returning from it ends the process with reason
+ * `normal`. */
+typedef void hv_fn(void *arg);
+
+/* ---- the runtime ---------------------------------------------------- */
+
+typedef struct hv_config {
+    /* Scheduler threads; 0: one per CPU the OS process may run on. */
+    unsigned schedulers;
+    /* Size of each scheduler's stack, which bounds how deep a process on
+     * a copying stack may go; 0: 1 MiB.  Address space only: pages are
+     * committed when touched. */
+    size_t stack_bytes;
+    /* Most processes alive at once (bridges count); 0: 1,048,576. */
+    size_t max_processes;
+    /* Microseconds an idle scheduler keeps looking for work before it
+     * sleeps; 0: 50.  Negative: sleep at once. */
+    int spin_us;
+    /* On stack overflow abort the OS process instead of killing only the
+     * process that overflowed. */
+    bool overflow_aborts;
+} hv_config;
+
+/* Starts the runtime with config (NULL: all defaults), runs main_fn(arg)
+ * as the first process and returns when that process exits.  Every
+ * other process still alive is then killed (its hv_defer cleanups run),
+ * the schedulers stop and everything the runtime allocated is freed.
+ * Returns HV_OK, or before anything ran: HV_EBADARG (a runtime is already
+ * running, main_fn is NULL, a config field is out of range) or
+ * HV_ENOMEM.  *reason (when reason is not NULL) receives main_fn's exit
+ * reason (new): `normal` when it returned. */
+HV_API int hv_run(hv_fn *main_fn, void *arg, const hv_config *config,
+                  hv_term *reason);
+
+/* Starts the runtime and returns at once; the schedulers run in the
+ * background until hv_stop.  For programs with their own main loop:
+ * spawn processes with hv_spawn and talk to them through bridges.
+ * Returns HV_OK, HV_EBADARG (already running, bad config) or
+ * HV_ENOMEM. */
+HV_API int hv_start(const hv_config *config);
+/* Kills every process (their hv_defer cleanups run), stops the
+ * schedulers and frees the runtime.  Waits for processes that run on
+ * their own thread (hv_spawn_opts.thread) to reach a hive call.  Not from
+ * a process.  Returns HV_OK, or HV_EBADARG when no runtime runs or the
+ * caller is a process. */
+HV_API int hv_stop(void);
+/* Whether a runtime is running. */
+HV_API bool hv_running(void);
+
+/* ---- spawning and exiting -------------------------------------------- */
+
+typedef struct hv_spawn_opts {
+    /* A dedicated guarded stack from a pool instead of the scheduler's
+     * copying stack: for processes that block deep, run hot, or need
+     * stable stack addresses. */
+    bool dedicated_stack;
+    /* Usable size of a dedicated stack; 0: 256 KiB. */
+    size_t stack_bytes;
+    /* Run on an OS thread of its own, for blocking C code.  Same API;
+     * receive and sleep block that thread.  Costs a thread per process. */
+    bool thread;
+    /* Register the process under this atom before it runs (HV_NONE: no
+     * name).  Fails like hv_register if the name is taken. */
+    hv_term name;
+} hv_spawn_opts;
+
+/* Spawns fn(arg) as a new process; returns its pid, or HV_NONE when the
+ * runtime is not running, fn is NULL, memory is out or max_processes
+ * processes are alive.  From a process the new one starts on the
+ * spawner's scheduler; from any other thread on one chosen round-robin. */
+HV_API hv_term hv_spawn(hv_fn *fn, void *arg);
+/* hv_spawn with options (opts may be NULL).  Returns HV_OK and sets
+ * *pid, or HV_EBADARG, HV_ENOMEM, HV_ELIMIT with err filled. */
+HV_API int hv_spawn_opt(hv_fn *fn, void *arg, const hv_spawn_opts *opts,
+                        hv_term *pid, hv_error *err);
+
+/* The calling process's pid; HV_NONE outside a process. */
+HV_API hv_term hv_self(void);
+
+/* Ends the calling process at once with reason (consumed), from any depth
+ * of its call stack: no C frame above is returned to.  Its hv_defer
+ * cleanups run (latest first), its mailbox is dropped, its name freed.
+ * Outside a process it aborts with a message: there is nothing to end. */
+HV_API _Noreturn void hv_exit(hv_term reason);
+
+/* Registers fn(arg) to run when the calling process ends, however it
+ * ends (return, hv_exit, stack overflow, runtime shutdown); cleanups run
+ * in reverse order of registration, on the scheduler, with hv_self()
+ * still the dying process.  They may send but not receive or sleep.
+ * Returns HV_OK, HV_EBADARG (not a process, fn NULL) or HV_ENOMEM. */
+HV_API int hv_defer(void (*fn)(void *arg), void *arg);
+
+/* Lets other processes run; the caller continues later. */
+HV_API void hv_yield(void);
+
+/* ---- messages -------------------------------------------------------- */
+
+/* Sends msg (consumed) to `to`: a pid, or an atom naming a registered
+ * process.  Never blocks; any thread may call it.  A message to a pid
+ * that is dead or never existed is dropped silently and freed, as in
+ * Erlang.  Messages from one sender to one receiver arrive in the order
+ * sent.  Returns HV_OK; HV_ENOPROC when `to` is an atom nobody is
+ * registered as (Erlang raises badarg there); HV_EBADARG when msg is
+ * HV_NONE or `to` is neither a local pid nor an atom. */
+HV_API int hv_send(hv_term to, hv_term msg);
+
+/* Takes the oldest message from the caller's mailbox into *msg (new),
+ * waiting up to timeout_ms (0: poll, HV_INFINITY: forever).  Returns
+ * HV_OK, HV_ETIMEOUT (nothing arrived; *msg is HV_NONE), or HV_EBADARG
+ * (not a process, or called from a hv_defer cleanup). */
+HV_API int hv_recv(int64_t timeout_ms, hv_term *msg);
+
+/* Selective receive with a C predicate: takes the oldest message for
+ * which pred(msg, ctx) is true, leaving every other message where it is,
+ * in order.  While it waits it tests only messages that arrive, never
+ * one it already rejected.  pred borrows msg and must not receive.
+ * Returns as hv_recv.  (match.h builds declarative patterns on the same
+ * mailbox cursor.) */
+HV_API int hv_recv_if(bool (*pred)(hv_term msg, void *ctx), void *ctx,
+                      int64_t timeout_ms, hv_term *msg);
+
+/* ---- time ------------------------------------------------------------ */
+
+/* Suspends the caller for ms milliseconds (messages wait).  Returns HV_OK
+ * or HV_EBADARG (not a process, ms negative). */
+HV_API int hv_sleep(int64_t ms);
+
+/* After ms milliseconds, sends msg (consumed) to `to` (a pid or a
+ * registered name, looked up when the timer fires; a dead or unknown
+ * target drops the message).  Returns a reference naming the timer (new)
+ * or HV_NONE (runtime not running, bad arguments, out of memory; msg is
+ * freed).  Millisecond resolution; timers with equal deadlines set from
+ * one process fire in the order set. */
+HV_API hv_term hv_send_after(int64_t ms, hv_term to, hv_term msg);
+
+/* Cancels a timer from hv_send_after.  Returns 1 if it was still pending
+ * (its message will never be sent), 0 if it had fired or was cancelled
+ * already or the ref names no timer, HV_EBADARG if ref is no reference.
+ * Any thread. */
+HV_API int hv_cancel_timer(hv_term ref);
+
+/* ---- names ----------------------------------------------------------- */
+
+/* Registers pid under the atom name.  Returns HV_OK; HV_EBADARG when name
+ * is no atom (or is `undefined`), the name is taken, or pid already has a
+ * name; HV_ENOPROC when pid is not alive.  A name is freed when its
+ * process exits. */
+HV_API int hv_register(hv_term name, hv_term pid, hv_error *err);
+/* Removes the name.  HV_OK, or HV_EBADARG when nobody is registered so. */
+HV_API int hv_unregister(hv_term name);
+/* The pid registered as name, or HV_NONE. */
+HV_API hv_term hv_whereis(hv_term name);
+
+/* ---- IO -------------------------------------------------------------- */
+
+#define HV_IO_READ 0x1u  /* readable, or the peer hung up */
+#define HV_IO_WRITE 0x4u /* writable */
+#define HV_IO_ERROR 0x8u /* error or hang-up (reported, never waited for) */
+
+/* Parks the calling process until fd is ready for `events` (HV_IO_READ,
+ * HV_IO_WRITE or both) or timeout_ms passes, without blocking the
+ * scheduler thread.  *revents (may be NULL) gets what is ready.  Returns
+ * HV_OK, HV_ETIMEOUT, or HV_EBADARG (not a process, bad fd or events).
+ * Messages that arrive meanwhile wait in the mailbox.  Make fd
+ * non-blocking and read until EAGAIN before waiting again. */
+HV_API int hv_io_wait(int fd, uint32_t events, int64_t timeout_ms,
+                      uint32_t *revents);
+
+/* ---- bridges: plain threads talking to processes ---------------------- */
+
+/* A mailbox with a pid for a thread that is not a process (the program's
+ * main loop, a library callback thread).  Processes send to its pid like
+ * to any process.  One thread uses a bridge at a time. */
+typedef struct hv_bridge hv_bridge;
+
+/* Opens a bridge; NULL (err filled) if the runtime is not running, memory
+ * is out or the process table is full. */
+HV_API hv_bridge *hv_bridge_open(hv_error *err);
+/* Closes the bridge, dropping messages still queued.  Its pid is dead from
+ * then on.  NULL is ignored. */
+HV_API void hv_bridge_close(hv_bridge *b);
+/* The bridge's pid, to give to processes. */
+HV_API hv_term hv_bridge_pid(const hv_bridge *b);
+/* As hv_recv, blocking the calling thread.  HV_ENOPROC once the runtime
+ * has stopped. */
+HV_API int hv_bridge_recv(hv_bridge *b, int64_t timeout_ms, hv_term *msg);
+/* A synchronous call as gen_server does it: sends
+ * {'$gen_call', {BridgePid, Ref}, request} (request consumed) to `to` (a
+ * pid or registered name) with a fresh Ref and waits up to timeout_ms for
+ * the message {Ref, Reply}, which it removes; other messages stay queued
+ * in order.  *reply gets Reply (new).  Returns HV_OK, HV_ETIMEOUT (a late
+ * reply is dropped when it arrives), HV_ENOPROC (`to` is dead or not
+ * registered, or the runtime stopped), HV_EBADARG. */
+HV_API int hv_bridge_call(hv_bridge *b, hv_term to, hv_term request,
+                          int64_t timeout_ms, hv_term *reply);
+
+/* ---- introspection ---------------------------------------------------- */
+
+typedef enum hv_status {
+    HV_STATUS_RUNNING = 1, /* executing on a scheduler now */
+    HV_STATUS_RUNNABLE,    /* waiting for a scheduler */
+    HV_STATUS_WAITING,     /* in a receive, sleep or IO wait */
+    HV_STATUS_EXITING      /* ending: cleanups run */
+} hv_status;
+
+typedef struct hv_proc_info {
+    hv_status status;
+    size_t mailbox_len;    /* messages queued (an instant's snapshot) */
+    uint64_t reductions;   /* work done, in sends/receives/yields */
+    size_t stack_bytes;    /* stack in use when last switched out */
+    size_t memory_bytes;   /* process record, saved stack, queued messages'
+                              envelopes (not the terms, which are shared) */
+    hv_term name;          /* registered name (borrowed), or HV_NONE */
+    bool dedicated_stack, thread, bridge;
+    unsigned scheduler;    /* index of the home scheduler */
+} hv_proc_info;
+
+/* Fills *info about pid.  HV_OK, HV_ENOPROC (not alive), HV_EBADARG. */
+HV_API int hv_process_info(hv_term pid, hv_proc_info *info);
+/* Writes up to cap pids of live processes (bridges included) to out and
+ * returns how many are alive (which may exceed cap: call again with a
+ * bigger buffer).  Order is by pid number. */
+HV_API size_t hv_processes(hv_term *out, size_t cap);
+/* Number of live processes (bridges included). */
+HV_API size_t hv_process_count(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* HV_PROCESS_H */

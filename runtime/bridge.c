@@ -1,0 +1,240 @@
+/* runtime/bridge.c - a mailbox with a pid for a plain thread.
+ *
+ * A bridge is a process record of kind K_BRIDGE: in the process table
+ * (so processes send to it like to any pid), waited on with a futex by
+ * whatever thread uses it.  A call abandoned by its timeout leaves its
+ * ref in a small list, and a reply carrying it that arrives later is
+ * dropped on sight instead of surfacing in a later receive (what
+ * gen_server's aliases do for Erlang). */
+#include <string.h>
+
+#include "runtime/alloc.h"
+#include "runtime/ptable.h"
+#include "runtime/sched.h"
+#include "runtime/util.h"
+
+/* Abandoned call refs remembered per bridge; the oldest is forgotten
+ * beyond this (its reply, should it ever come, is then delivered). */
+#define ABANDONED_MAX 64
+
+struct hv_bridge {
+    struct hv__proc *p;
+    hv_term pid;
+    bool stopped; /* the runtime stopped under it */
+    size_t n_abandoned;
+    hv_term abandoned[ABANDONED_MAX];
+};
+
+static pthread_mutex_t bridges_lock = PTHREAD_MUTEX_INITIALIZER;
+
+hv_bridge *
+hv_bridge_open(hv_error *err)
+{
+    if (!atomic_load_explicit(&hv__rt.running, memory_order_acquire) ||
+        atomic_load_explicit(&hv__rt.stopping, memory_order_acquire)) {
+        hv__error_set(err, HV_EBADARG, 0, 0, 0,
+                      "hv_bridge_open: the runtime is not running");
+        return NULL;
+    }
+    hv_bridge *b = hv__alloc(sizeof *b);
+    struct hv__proc *p = hv__proc_new(K_BRIDGE);
+    if (b == NULL || p == NULL) {
+        hv__free(b, sizeof *b);
+        if (p != NULL)
+            hv__proc_free(p);
+        hv__error_set(err, HV_ENOMEM, 0, 0, 0,
+                      "hv_bridge_open: out of memory");
+        return NULL;
+    }
+    memset(b, 0, sizeof *b);
+    atomic_store_explicit(&p->state, P_RUNNING, memory_order_relaxed);
+    p->arg = b;
+    if (hv__ptable_insert(p) != HV_OK) {
+        hv__proc_free(p);
+        hv__free(b, sizeof *b);
+        hv__error_set(err, HV_ELIMIT, 0, 0, 0,
+                      "hv_bridge_open: the process table is full "
+                      "(max_processes %zu)",
+                      hv__ptable_capacity());
+        return NULL;
+    }
+    b->p = p;
+    b->pid = p->pid;
+    return b;
+}
+
+/* Ends the bridge's process part: unreachable, messages dropped. */
+static void
+end_proc(struct hv__proc *p, bool table_alive)
+{
+    hv__ptable_kill(p);
+    hv__registry_drop(p);
+    hv__mbox_drop(p);
+    if (table_alive)
+        hv__ptable_release_number(p);
+}
+
+void
+hv__bridge_stop(struct hv__proc *p)
+{
+    hv_bridge *b = p->arg;
+    pthread_mutex_lock(&bridges_lock);
+    end_proc(p, false);
+    b->stopped = true;
+    pthread_mutex_unlock(&bridges_lock);
+}
+
+void
+hv_bridge_close(hv_bridge *b)
+{
+    if (b == NULL)
+        return;
+    pthread_mutex_lock(&bridges_lock);
+    if (!b->stopped)
+        end_proc(b->p, true);
+    pthread_mutex_unlock(&bridges_lock);
+    hv__proc_free(b->p);
+    hv__free(b, sizeof *b);
+}
+
+hv_term
+hv_bridge_pid(const hv_bridge *b)
+{
+    return b != NULL ? b->pid : HV_NONE;
+}
+
+/* True if msg is {Ref, _} for a ref in list (which it then forgets). */
+static bool
+is_abandoned_reply(hv_bridge *b, hv_term msg)
+{
+    if (b->n_abandoned == 0 || hv_tuple_size(msg) != 2)
+        return false;
+    hv_term ref = hv_tuple_at(msg, 0);
+    for (size_t i = 0; i < b->n_abandoned; i++) {
+        if (b->abandoned[i] == ref) {
+            b->abandoned[i] = b->abandoned[--b->n_abandoned];
+            return true;
+        }
+    }
+    return false;
+}
+
+static int
+receive(hv_bridge *b, bool (*pred)(hv_term, void *), void *ctx,
+        int64_t timeout_ms, hv_term *msg)
+{
+    int64_t deadline = hv__deadline(timeout_ms);
+    for (;;) {
+        if (b->stopped ||
+            atomic_load_explicit(&hv__rt.stopping, memory_order_acquire))
+            return HV_ENOPROC;
+        int64_t left = timeout_ms;
+        if (deadline >= 0) {
+            uint64_t now = hv__sys_now_ms();
+            left = (uint64_t)deadline > now
+                       ? (int64_t)((uint64_t)deadline - now)
+                       : 0;
+        }
+        int rc = hv__mbox_receive(b->p, pred, ctx, left, msg);
+        if (rc != HV_OK)
+            return rc;
+        if (!is_abandoned_reply(b, *msg))
+            return HV_OK;
+        hv_release(*msg);
+        *msg = HV_NONE;
+    }
+}
+
+int
+hv_bridge_recv(hv_bridge *b, int64_t timeout_ms, hv_term *msg)
+{
+    if (msg != NULL)
+        *msg = HV_NONE;
+    if (b == NULL || msg == NULL)
+        return HV_EBADARG;
+    return receive(b, NULL, NULL, timeout_ms, msg);
+}
+
+/* Matches {Ref, _} for the call's ref, and abandoned replies (so they
+ * are dropped while the call waits, not left queued). */
+struct call_match {
+    hv_bridge *b;
+    hv_term ref;
+};
+
+static bool
+is_reply(hv_term msg, void *ctx)
+{
+    struct call_match *m = ctx;
+    if (hv_tuple_size(msg) != 2)
+        return false;
+    hv_term ref = hv_tuple_at(msg, 0);
+    if (ref == m->ref)
+        return true;
+    for (size_t i = 0; i < m->b->n_abandoned; i++)
+        if (m->b->abandoned[i] == ref)
+            return true;
+    return false;
+}
+
+int
+hv_bridge_call(hv_bridge *b, hv_term to, hv_term request, int64_t timeout_ms,
+               hv_term *reply)
+{
+    if (reply != NULL)
+        *reply = HV_NONE;
+    if (b == NULL || reply == NULL || request == HV_NONE) {
+        hv_release(request);
+        return HV_EBADARG;
+    }
+    if (b->stopped) {
+        hv_release(request);
+        return HV_ENOPROC;
+    }
+    hv_term pid = hv_is_atom(to) ? hv_whereis(to) : to;
+    if (pid == HV_NONE) {
+        hv_release(request);
+        return HV_ENOPROC;
+    }
+    if (hv_type_of(pid) != HV_TYPE_PID) {
+        hv_release(request);
+        return HV_EBADARG;
+    }
+    /* A target already dead is known now; one that dies during the call
+     * shows as a timeout (monitors will tell it apart). */
+    struct hv__proc *target = hv__ptable_pin(pid);
+    if (target == NULL) {
+        hv_release(request);
+        return HV_ENOPROC;
+    }
+    hv_term ref = hv_ref_make();
+    hv_term msg = hv_tuple(3, hv_atom("$gen_call"),
+                           hv_tuple(2, b->pid, ref), request);
+    if (msg == HV_NONE) {
+        hv__ptable_unpin(target);
+        return HV_ENOMEM;
+    }
+    hv__mbox_deliver(target, msg);
+    hv__ptable_unpin(target);
+
+    struct call_match m = {.b = b, .ref = ref};
+    for (;;) {
+        hv_term got;
+        int rc = receive(b, is_reply, &m, timeout_ms, &got);
+        if (rc == HV_ETIMEOUT) {
+            if (b->n_abandoned == ABANDONED_MAX) {
+                memmove(b->abandoned, b->abandoned + 1,
+                        (ABANDONED_MAX - 1) * sizeof *b->abandoned);
+                b->n_abandoned--;
+            }
+            b->abandoned[b->n_abandoned++] = ref;
+            return HV_ETIMEOUT;
+        }
+        if (rc != HV_OK)
+            return rc;
+        /* receive() dropped abandoned replies; this is ours. */
+        *reply = hv_retain(hv_tuple_at(got, 1));
+        hv_release(got);
+        return HV_OK;
+    }
+}

@@ -1,0 +1,373 @@
+/* runtime/mailbox.c - send and receive: the inbox every sender pushes
+ * to, the private queue selective receive leaves skipped messages in, and
+ * waiting.  The wake-up protocol is in proc.h. */
+#define _GNU_SOURCE
+#include <sched.h>
+
+#include "runtime/alloc.h"
+#include "runtime/ptable.h"
+#include "runtime/sched.h"
+#include "runtime/term_box.h"
+#include "runtime/util.h"
+
+void
+hv__mbox_init(struct hv__proc *p)
+{
+    hv__mpsc_init(&p->inbox);
+    p->first = NULL;
+    p->lastp = &p->first;
+}
+
+static void
+free_msg(struct hv__msg *m)
+{
+    hv_release(m->term);
+    hv__free(m, sizeof *m);
+}
+
+void
+hv__mbox_drop(struct hv__proc *p)
+{
+    hv__mbox_pull(p);
+    struct hv__msg *m = p->first;
+    while (m != NULL) {
+        struct hv__msg *next = m->next;
+        free_msg(m);
+        m = next;
+    }
+    p->first = NULL;
+    p->lastp = &p->first;
+}
+
+void
+hv__mbox_pull(struct hv__proc *p)
+{
+    struct hv__mpsc_node *n;
+    while ((n = hv__mpsc_pop(&p->inbox)) != NULL) {
+        struct hv__msg *m = hv__container_of(n, struct hv__msg, node);
+        m->next = NULL;
+        *p->lastp = m;
+        p->lastp = &m->next;
+    }
+}
+
+/* A waker's half of the protocol: make p runnable if it waits for a
+ * message, else leave P_NOTIFY for it.  Always a successful RMW. */
+static void
+notify(struct hv__proc *p)
+{
+    uint32_t old = atomic_load_explicit(&p->state, memory_order_relaxed);
+    for (;;) {
+        bool wake = (old & P_STATE_MASK) == P_WAIT_MSG;
+        uint32_t new = wake ? P_RUNNABLE : (old | P_NOTIFY);
+        if (atomic_compare_exchange_weak_explicit(&p->state, &old, new,
+                                                  memory_order_acq_rel,
+                                                  memory_order_relaxed)) {
+            if (!wake)
+                return;
+            if (p->kind == K_THREAD || p->kind == K_BRIDGE)
+                hv__sys_futex_wake(&p->state, 1);
+            else
+                hv__sched_enqueue(p);
+            return;
+        }
+    }
+}
+
+void
+hv__mbox_deliver(struct hv__proc *p, hv_term msg)
+{
+    struct hv__msg *m = hv__alloc(sizeof *m);
+    if (m == NULL) {
+        /* Erlang would die of memory exhaustion here; dropping one message
+         * is the closest we get without taking the sender down. */
+        hv_release(msg);
+        return;
+    }
+    m->term = msg;
+    atomic_fetch_add_explicit(&p->enqueued, 1, memory_order_relaxed);
+    if (hv__mpsc_push(&p->inbox, &m->node))
+        notify(p);
+}
+
+/* Counts a reduction; a process whose slice ran out yields. */
+static void
+spend(struct hv__proc *self)
+{
+    if (--self->reds <= 0 && !self->exiting) {
+        self->reds = HV__SLICE_REDS;
+        if (self->kind == K_COPY || self->kind == K_DEDICATED)
+            hv__proc_switch_out(self, WHY_YIELD);
+    }
+}
+
+int
+hv_send(hv_term to, hv_term msg)
+{
+    if (msg == HV_NONE) {
+        return HV_EBADARG;
+    }
+    hv_term pid = to;
+    if (hv_is_atom(to)) {
+        pid = hv_whereis(to);
+        if (pid == HV_NONE) {
+            hv_release(msg);
+            return HV_ENOPROC;
+        }
+    } else if (hv__imm_tag(to) != HV__TAG_PID) {
+        hv_release(msg);
+        return HV_EBADARG;
+    }
+    struct hv__proc *p = hv__ptable_pin(pid);
+    if (p == NULL) {
+        hv_release(msg);
+    } else {
+        hv__mbox_deliver(p, msg);
+        hv__ptable_unpin(p);
+    }
+    struct hv__proc *self = hv__tls_proc;
+    if (self != NULL)
+        spend(self);
+    return HV_OK;
+}
+
+int64_t
+hv__deadline(int64_t timeout_ms)
+{
+    if (timeout_ms < 0)
+        return -1;
+    return (int64_t)(hv__sys_now_ms() + (uint64_t)timeout_ms);
+}
+
+void
+hv__mbox_cursor_begin(struct hv__proc *p, struct hv__mbox_cursor *c)
+{
+    c->at = &p->first;
+}
+
+hv_term
+hv__mbox_cursor_peek(struct hv__proc *p, struct hv__mbox_cursor *c)
+{
+    if (*c->at == NULL)
+        hv__mbox_pull(p);
+    return *c->at != NULL ? (*c->at)->term : HV_NONE;
+}
+
+void
+hv__mbox_cursor_skip(struct hv__mbox_cursor *c)
+{
+    c->at = &(*c->at)->next;
+}
+
+hv_term
+hv__mbox_cursor_take(struct hv__proc *p, struct hv__mbox_cursor *c)
+{
+    struct hv__msg *m = *c->at;
+    *c->at = m->next;
+    if (p->lastp == &m->next)
+        p->lastp = c->at;
+    hv_term t = m->term;
+    hv__free(m, sizeof *m);
+    atomic_fetch_add_explicit(&p->dequeued, 1, memory_order_relaxed);
+    return t;
+}
+
+/* A thread's or bridge's wait: sleep on the state word. */
+static int
+wait_thread(struct hv__proc *p, uint32_t waiting, int64_t deadline_ms)
+{
+    for (;;) {
+        int64_t timeout_ns = -1;
+        if (deadline_ms >= 0) {
+            uint64_t now = hv__sys_now_ms();
+            timeout_ns = (uint64_t)deadline_ms > now
+                             ? (int64_t)((uint64_t)deadline_ms - now) * 1000000
+                             : 0;
+        }
+        uint32_t s = atomic_load_explicit(&p->state, memory_order_acquire);
+        if ((s & P_STATE_MASK) == waiting && timeout_ns != 0 &&
+            !atomic_load_explicit(&hv__rt.stopping, memory_order_acquire))
+            hv__sys_futex_wait(&p->state, s, timeout_ns);
+        s = atomic_load_explicit(&p->state, memory_order_acquire);
+        if ((s & P_STATE_MASK) != waiting) {
+            /* Woken: RUNNABLE -> RUNNING, keeping P_NOTIFY. */
+            atomic_fetch_xor_explicit(&p->state, P_RUNNABLE ^ P_RUNNING,
+                                      memory_order_acquire);
+            return HV_OK;
+        }
+        bool expired = deadline_ms >= 0 &&
+                       hv__sys_now_ms() >= (uint64_t)deadline_ms;
+        bool stopping =
+            atomic_load_explicit(&hv__rt.stopping, memory_order_acquire);
+        if (expired || stopping) {
+            if (atomic_compare_exchange_strong_explicit(
+                    &p->state, &s, (s & P_NOTIFY) | P_RUNNING,
+                    memory_order_acquire, memory_order_relaxed))
+                return stopping ? HV_ENOPROC : HV_ETIMEOUT;
+            /* A waker won the race: loop and take its wake-up. */
+        }
+    }
+}
+
+/* Common to every wait: RUNNING -> waiting, unless P_NOTIFY says a
+ * message came.  False when it did (the caller should look again). */
+static bool
+enter_wait(struct hv__proc *p, uint32_t waiting, bool keep_notify)
+{
+    uint32_t old = atomic_load_explicit(&p->state, memory_order_relaxed);
+    for (;;) {
+        if ((old & P_NOTIFY) && !keep_notify) {
+            atomic_fetch_and_explicit(&p->state, ~(uint32_t)P_NOTIFY,
+                                      memory_order_acquire);
+            return false;
+        }
+        if (atomic_compare_exchange_weak_explicit(
+                &p->state, &old, (old & P_NOTIFY) | waiting,
+                memory_order_acq_rel, memory_order_relaxed))
+            return true;
+    }
+}
+
+static void
+wake_on_timer(struct hv__stimer *st)
+{
+    struct hv__proc *p = hv__container_of(st, struct hv__proc, timer);
+    uint32_t old = atomic_load_explicit(&p->state, memory_order_relaxed);
+    for (;;) {
+        uint32_t m = old & P_STATE_MASK;
+        if (m != P_WAIT_MSG && m != P_WAIT_TIMER && m != P_WAIT_IO)
+            return;
+        if (atomic_compare_exchange_weak_explicit(
+                &p->state, &old, (old & P_NOTIFY) | P_RUNNABLE,
+                memory_order_acq_rel, memory_order_relaxed))
+            break;
+    }
+    p->timed_out = true;
+    hv__sched_enqueue(p);
+}
+
+int
+hv__proc_block(struct hv__proc *p, uint32_t waiting, int64_t deadline_ms)
+{
+    if (p->kind == K_THREAD || p->kind == K_BRIDGE) {
+        if (!enter_wait(p, waiting, waiting != P_WAIT_MSG))
+            return HV_OK;
+        return wait_thread(p, waiting, deadline_ms);
+    }
+    if (!enter_wait(p, waiting, waiting != P_WAIT_MSG))
+        return HV_OK;
+    if (deadline_ms >= 0) {
+        p->timed_out = false;
+        p->timer.fire = wake_on_timer;
+        hv__sched_timer_add(p->home, &p->timer, (uint64_t)deadline_ms);
+    }
+    hv__proc_switch_out(p, WHY_WAIT);
+    if (deadline_ms >= 0 && !p->timed_out)
+        hv__wheel_cancel(p->home->wheel, &p->timer.t);
+    if (p->timed_out) {
+        p->timed_out = false;
+        return HV_ETIMEOUT;
+    }
+    return HV_OK;
+}
+
+int
+hv__mbox_wait(struct hv__proc *p, int64_t deadline_ms)
+{
+    if (atomic_load_explicit(&hv__rt.stopping, memory_order_acquire) &&
+        p->kind != K_COPY && p->kind != K_DEDICATED)
+        return HV_ENOPROC;
+    if (!hv__mpsc_empty(&p->inbox)) {
+        /* A message came, or a sender is half-way through its push:
+         * then give it a moment rather than spin. */
+        struct hv__msg **end = p->lastp;
+        hv__mbox_pull(p);
+        if (p->lastp != end)
+            return HV_OK;
+        if (p->kind == K_COPY || p->kind == K_DEDICATED)
+            hv__proc_switch_out(p, WHY_YIELD);
+        else
+            sched_yield();
+        return HV_OK;
+    }
+    if (deadline_ms >= 0 && hv__sys_now_ms() >= (uint64_t)deadline_ms)
+        return HV_ETIMEOUT;
+    return hv__proc_block(p, P_WAIT_MSG, deadline_ms);
+}
+
+int
+hv__mbox_receive(struct hv__proc *p, bool (*pred)(hv_term, void *),
+                 void *ctx, int64_t timeout_ms, hv_term *msg)
+{
+    struct hv__mbox_cursor c;
+    int64_t deadline = -2; /* not computed yet */
+    hv__mbox_cursor_begin(p, &c);
+    for (;;) {
+        hv_term t;
+        while ((t = hv__mbox_cursor_peek(p, &c)) != HV_NONE) {
+            if (pred == NULL || pred(t, ctx)) {
+                *msg = hv__mbox_cursor_take(p, &c);
+                if (p->kind == K_COPY || p->kind == K_DEDICATED)
+                    spend(p);
+                return HV_OK;
+            }
+            hv__mbox_cursor_skip(&c);
+        }
+        if (timeout_ms == 0)
+            break;
+        if (deadline == -2)
+            deadline = hv__deadline(timeout_ms);
+        int rc = hv__mbox_wait(p, deadline);
+        if (rc == HV_ETIMEOUT) {
+            /* As in Erlang, messages that came with the timeout still
+             * count: look once more before giving up. */
+            timeout_ms = 0;
+            continue;
+        }
+        if (rc != HV_OK) {
+            *msg = HV_NONE;
+            return rc;
+        }
+    }
+    *msg = HV_NONE;
+    return HV_ETIMEOUT;
+}
+
+static int
+recv_check(struct hv__proc *p, hv_term *msg)
+{
+    if (msg != NULL)
+        *msg = HV_NONE;
+    if (p == NULL || p->exiting || msg == NULL)
+        return HV_EBADARG;
+    return HV_OK;
+}
+
+int
+hv_recv(int64_t timeout_ms, hv_term *msg)
+{
+    struct hv__proc *p = hv__tls_proc;
+    int rc = recv_check(p, msg);
+    if (rc != HV_OK)
+        return rc;
+    rc = hv__mbox_receive(p, NULL, NULL, timeout_ms, msg);
+    if (rc == HV_ENOPROC)
+        hv__proc_exit(p, hv__rt.atom_shutdown);
+    return rc;
+}
+
+int
+hv_recv_if(bool (*pred)(hv_term msg, void *ctx), void *ctx,
+           int64_t timeout_ms, hv_term *msg)
+{
+    struct hv__proc *p = hv__tls_proc;
+    int rc = recv_check(p, msg);
+    if (rc != HV_OK)
+        return rc;
+    if (pred == NULL)
+        return HV_EBADARG;
+    rc = hv__mbox_receive(p, pred, ctx, timeout_ms, msg);
+    if (rc == HV_ENOPROC)
+        hv__proc_exit(p, hv__rt.atom_shutdown);
+    return rc;
+}

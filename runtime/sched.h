@@ -1,0 +1,111 @@
+/* runtime/sched.h - scheduler threads, run queues, waking, the runtime's
+ * global state.
+ *
+ * Each scheduler thread owns: a local FIFO run queue (only it touches
+ * it), an inbox through which other threads hand it processes to run
+ * (an MPSC queue of the processes' wake nodes), one guarded stack on
+ * which its copying-stack processes run, a pool of dedicated stacks, a
+ * timer wheel and an epoll set.  A started process runs only on its home
+ * scheduler: its saved frames hold addresses in that scheduler's stack
+ * (copying) and its timers sit in that scheduler's wheel.  Placement
+ * therefore happens at spawn: on the spawner's scheduler (locality: a
+ * ping-pong pair or a ring never pays a cross-thread wake), unless that
+ * run queue is long and another scheduler idles.
+ *
+ * An idle scheduler spins for config.spin_us, then sleeps on a futex (or
+ * in epoll_wait when processes wait for IO) until the next timer is due.
+ * Its `sleep` word closes the lost wake-up the same way a process's state
+ * word does (proc.h): a waker whose push to the inbox reports "was empty"
+ * exchanges the word to NOTIFIED; the scheduler only sleeps by CASing
+ * AWAKE -> SLEEP_*. */
+#ifndef HV_RUNTIME_SCHED_H
+#define HV_RUNTIME_SCHED_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "runtime/proc.h"
+
+enum { S_AWAKE = 0, S_NOTIFIED, S_SLEEP_FUTEX, S_SLEEP_EPOLL };
+
+struct hv__sched {
+    unsigned index;
+    pthread_t thread;
+    void *sp;                    /* its own context while a process runs */
+    struct hv__ctx_san san;
+    struct hv__proc *current;    /* running process, for the fault hook */
+    struct hv__sys_stack stack;  /* where copying-stack processes run */
+    struct hv__proc *stack_owner; /* whose frames are on it now */
+    struct hv__sys_stack_pool pool; /* dedicated stacks of the default size */
+    struct hv__proc *rq_head, *rq_tail;
+    size_t rq_len;
+    struct hv__mpsc inbox;       /* processes made runnable elsewhere */
+    struct hv__mpsc timer_inbox; /* timers set from other threads */
+    _Atomic uint32_t sleep;      /* S_* */
+    _Atomic bool idle;           /* spinning or asleep */
+    struct hv__wheel *wheel;
+    int epfd, evfd;
+    size_t io_waiters;
+    void *altstack;
+    uint64_t runs;
+};
+
+struct hv__rt {
+    hv_config cfg;
+    unsigned nsched;
+    struct hv__sched *scheds;
+    _Atomic bool running;
+    _Atomic bool stopping;       /* no new processes; threads end */
+    _Atomic bool quit;           /* schedulers leave their loops */
+    _Atomic unsigned rr;         /* round-robin placement from outside */
+    _Atomic unsigned idle_count;
+    _Atomic uint32_t main_done;  /* hv_run's main process has exited */
+    hv_term main_reason;
+    _Atomic uint32_t threads_live; /* thread processes not yet ended */
+    hv_term atom_normal, atom_shutdown, atom_stack_overflow;
+};
+
+extern struct hv__rt hv__rt;
+extern __thread struct hv__sched *hv__tls_sched
+    __attribute__((tls_model("initial-exec")));
+
+/* Where a new process should live. */
+struct hv__sched *hv__sched_place(void);
+/* Queues the RUNNABLE process p on its home scheduler and wakes that
+ * scheduler if it sleeps.  Any thread. */
+void hv__sched_enqueue(struct hv__proc *p);
+/* Wakes s if it sleeps or spins (its inbox may have work). */
+void hv__sched_kick(struct hv__sched *s);
+/* Adds a timer to the calling scheduler's wheel. */
+void hv__sched_timer_add(struct hv__sched *s, struct hv__stimer *st,
+                         uint64_t deadline_ms);
+
+/* A scheduler thread's body (arg: its struct hv__sched). */
+void *hv__sched_main(void *arg);
+/* The SIGSEGV hook (see hv__sys_segv_install). */
+bool hv__sched_on_fault(void *addr, void *ucontext);
+
+/* Copying stacks (stack_copy.c). */
+void hv__stack_save(struct hv__sched *s, struct hv__proc *p);
+void hv__stack_restore(struct hv__sched *s, struct hv__proc *p);
+
+/* IO (io.c): polls s's epoll set for up to timeout_ms and wakes the
+ * processes whose fds are ready; returns how many it woke. */
+size_t hv__io_poll(struct hv__sched *s, int timeout_ms);
+int hv__io_init(struct hv__sched *s);
+void hv__io_fini(struct hv__sched *s);
+/* Drops p's registration (it stops waiting without its event). */
+void hv__io_forget(struct hv__sched *s, struct hv__proc *p);
+/* Wakes s out of epoll_wait. */
+void hv__io_kick(struct hv__sched *s);
+
+/* Timers set from other threads (ptimer.c): adds what s->timer_inbox
+ * holds to s's wheel. */
+void hv__ptimer_pull(struct hv__sched *s);
+
+/* Bridges at shutdown (bridge.c). */
+void hv__bridge_stop(struct hv__proc *p);
+
+#endif /* HV_RUNTIME_SCHED_H */

@@ -1,0 +1,70 @@
+/* runtime/stack_copy.c - saving and restoring the used part of a copying
+ * stack.
+ *
+ * A process on its scheduler's shared stack owns [sp, stack top) while it
+ * is switched out.  The scheduler copies that range aside only when it is
+ * about to run a different copying-stack process (lazily), and copies it
+ * back to the same addresses before resuming its owner: saved frames hold
+ * absolute addresses (saved frame pointers, pointers to locals), so they
+ * are only valid there.
+ *
+ * Under ASan an instrumented memcpy of frames trips the redzones of the
+ * frames it copies, so the copy is an uninstrumented loop, and the
+ * restored range is unpoisoned: it holds another process's frames now,
+ * not the ones whose redzones the shadow remembers (notes/stacks.md). */
+#include <string.h>
+
+#include "runtime/alloc.h"
+#include "runtime/sched.h"
+#include "runtime/util.h"
+
+#if defined(HV__CTX_ASAN)
+#include <sanitizer/asan_interface.h>
+
+__attribute__((no_sanitize_address)) static void
+copy_words(void *dst, const void *src, size_t len)
+{
+    /* Both ends are 16-aligned (the sp of a switched-out context and a
+     * page-aligned top), so whole words cover the range. */
+    uint64_t *d = dst;
+    const uint64_t *s = src;
+    for (size_t i = 0; i < len / 8; i++)
+        d[i] = s[i];
+}
+#else
+static void
+copy_words(void *dst, const void *src, size_t len)
+{
+    memcpy(dst, src, len);
+}
+#endif
+
+/* Buffers grow in steps of this, so a process whose depth varies a little
+ * does not reallocate on every switch. */
+#define SAVE_ROUND 128
+
+void
+hv__stack_save(struct hv__sched *s, struct hv__proc *p)
+{
+    size_t len = (size_t)((char *)s->stack.hi - (char *)p->sp);
+    if (len > p->saved_cap) {
+        size_t cap = (len + SAVE_ROUND - 1) & ~(size_t)(SAVE_ROUND - 1);
+        void *b = hv__realloc(p->saved, p->saved_cap, cap);
+        if (b == NULL)
+            hv__panic("out of memory saving a %zu-byte process stack", len);
+        p->saved = b;
+        p->saved_cap = cap;
+    }
+    copy_words(p->saved, p->sp, len);
+    p->saved_len = len;
+}
+
+void
+hv__stack_restore(struct hv__sched *s, struct hv__proc *p)
+{
+    (void)s;
+#if defined(HV__CTX_ASAN)
+    __asan_unpoison_memory_region(p->sp, p->saved_len);
+#endif
+    copy_words(p->sp, p->saved, p->saved_len);
+}
