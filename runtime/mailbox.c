@@ -136,7 +136,11 @@ hv__deadline(int64_t timeout_ms)
 {
     if (timeout_ms < 0)
         return -1;
-    return (int64_t)(hv__sys_now_ms() + (uint64_t)timeout_ms);
+    /* Rounded up: the wheel fires when the whole-ms clock reaches the
+     * deadline, which must be at least timeout_ms from now, as Erlang
+     * promises. */
+    uint64_t now_ms = (hv__sys_now_ns() + 999999) / 1000000;
+    return (int64_t)(now_ms + (uint64_t)timeout_ms);
 }
 
 void
@@ -330,6 +334,10 @@ hv__mbox_receive(struct hv__proc *p, bool (*pred)(hv_term, void *),
         }
     }
     *msg = HV_NONE;
+    /* A poll that finds nothing is work too: a polling loop must not
+     * starve the others. */
+    if (p->kind == K_COPY || p->kind == K_DEDICATED)
+        spend(p);
     return HV_ETIMEOUT;
 }
 

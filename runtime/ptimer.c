@@ -164,7 +164,7 @@ hv_send_after(int64_t ms, hv_term to, hv_term msg)
     t->ref = hv_ref_make();
     t->to = to;
     t->msg = msg;
-    t->deadline_ms = hv__sys_now_ms() + (uint64_t)ms;
+    t->deadline_ms = (uint64_t)hv__deadline(ms);
     t->in_wheel = false;
     t->state = s != NULL ? T_PENDING : T_QUEUED;
     hv__timer_init(&t->st.t);

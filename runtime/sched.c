@@ -199,8 +199,11 @@ run(struct hv__sched *s, struct hv__proc *p)
          * already. */
         break;
     case WHY_EXIT:
-        if (s->stack_owner == p)
+        if (s->stack_owner == p) {
+            hv__stack_forget(s, p,
+                             p->reason == hv__rt.atom_stack_overflow);
             s->stack_owner = NULL; /* its frames are garbage now */
+        }
         hv__proc_reap(p);
         break;
     default:

@@ -90,6 +90,9 @@ bool hv__sched_on_fault(void *addr, void *ucontext);
 /* Copying stacks (stack_copy.c). */
 void hv__stack_save(struct hv__sched *s, struct hv__proc *p);
 void hv__stack_restore(struct hv__sched *s, struct hv__proc *p);
+/* p, the owner of s's stack, has ended: its frames there are garbage. */
+void hv__stack_forget(struct hv__sched *s, struct hv__proc *p,
+                      bool overflowed);
 
 /* IO (io.c): polls s's epoll set for up to timeout_ms and wakes the
  * processes whose fds are ready; returns how many it woke. */

@@ -57,6 +57,25 @@ hv__stack_save(struct hv__sched *s, struct hv__proc *p)
     }
     copy_words(p->saved, p->sp, len);
     p->saved_len = len;
+#if defined(HV__CTX_ASAN)
+    /* Its live frames' redzones stay poisoned in the shadow; whoever runs
+     * here next has other frames at those addresses. */
+    __asan_unpoison_memory_region(p->sp, len);
+#endif
+}
+
+void
+hv__stack_forget(struct hv__sched *s, struct hv__proc *p, bool overflowed)
+{
+#if defined(HV__CTX_ASAN)
+    /* After an overflow p->sp is not on this stack: clear all of it. */
+    char *lo = overflowed ? (char *)s->stack.lo : (char *)p->sp;
+    __asan_unpoison_memory_region(lo, (size_t)((char *)s->stack.hi - lo));
+#else
+    (void)s;
+    (void)p;
+    (void)overflowed;
+#endif
 }
 
 void
