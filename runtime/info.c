@@ -31,7 +31,8 @@ hv_process_info(hv_term pid, hv_proc_info *info)
         info->status = HV_STATUS_WAITING;
         break;
     }
-    uint64_t in = atomic_load_explicit(&p->enqueued, memory_order_relaxed);
+    uint64_t in = atomic_load_explicit(&p->enqueued, memory_order_relaxed) +
+                  atomic_load_explicit(&p->local_in, memory_order_relaxed);
     uint64_t out = atomic_load_explicit(&p->dequeued, memory_order_relaxed);
     info->mailbox_len = in > out ? (size_t)(in - out) : 0;
     info->reductions =
@@ -44,7 +45,7 @@ hv_process_info(hv_term pid, hv_proc_info *info)
     info->dedicated_stack = p->kind == K_DEDICATED;
     info->thread = p->kind == K_THREAD;
     info->bridge = p->kind == K_BRIDGE;
-    info->scheduler = p->home != NULL ? p->home->index : 0;
+    info->scheduler = hv__ptable_home(p);
     hv__ptable_unpin(p);
     return HV_OK;
 }

@@ -90,6 +90,38 @@ hv__mbox_deliver(struct hv__proc *p, hv_term msg)
         notify(p);
 }
 
+void
+hv__mbox_deliver_local(struct hv__proc *p, hv_term msg)
+{
+    struct hv__msg *m = hv__alloc(sizeof *m);
+    if (m == NULL) {
+        hv_release(msg);
+        return;
+    }
+    m->term = msg;
+    m->next = NULL;
+    *p->lastp = m;
+    p->lastp = &m->next;
+    atomic_store_explicit(
+        &p->local_in,
+        atomic_load_explicit(&p->local_in, memory_order_relaxed) + 1,
+        memory_order_relaxed);
+    /* p is not running (we are, on its thread).  If it is not waiting for
+     * a message it will scan its private queue before it waits, so only
+     * WAIT_MSG needs a wake; remote senders may set P_NOTIFY meanwhile,
+     * hence the loop. */
+    uint32_t old = atomic_load_explicit(&p->state, memory_order_relaxed);
+    while ((old & P_STATE_MASK) == P_WAIT_MSG) {
+        if (atomic_compare_exchange_weak_explicit(&p->state, &old,
+                                                  P_RUNNABLE,
+                                                  memory_order_relaxed,
+                                                  memory_order_relaxed)) {
+            hv__sched_enqueue(p);
+            return;
+        }
+    }
+}
+
 /* Counts a reduction; a process whose slice ran out yields. */
 static void
 spend(struct hv__proc *self)
@@ -118,12 +150,15 @@ hv_send(hv_term to, hv_term msg)
         hv_release(msg);
         return HV_EBADARG;
     }
-    struct hv__proc *p = hv__ptable_pin(pid);
-    if (p == NULL) {
-        hv_release(msg);
-    } else {
+    struct hv__sched *s = hv__tls_sched;
+    struct hv__proc *p;
+    if (s != NULL && (p = hv__ptable_local(pid, s->index)) != NULL) {
+        hv__mbox_deliver_local(p, msg);
+    } else if ((p = hv__ptable_pin(pid)) != NULL) {
         hv__mbox_deliver(p, msg);
         hv__ptable_unpin(p);
+    } else {
+        hv_release(msg);
     }
     struct hv__proc *self = hv__tls_proc;
     if (self != NULL)
@@ -172,7 +207,9 @@ hv__mbox_cursor_take(struct hv__proc *p, struct hv__mbox_cursor *c)
         p->lastp = c->at;
     hv_term t = m->term;
     hv__free(m, sizeof *m);
-    atomic_fetch_add_explicit(&p->dequeued, 1, memory_order_relaxed);
+    atomic_store_explicit(
+        &p->dequeued, atomic_load_explicit(&p->dequeued, memory_order_relaxed) + 1,
+        memory_order_relaxed); /* only the owner writes it */
     return t;
 }
 

@@ -91,7 +91,8 @@ struct hv__proc {
     /* The mailbox: producers push to inbox; the owner moves messages to
      * its private queue, where selective receive leaves those it skips. */
     struct hv__mpsc inbox;
-    _Atomic uint64_t enqueued;    /* messages ever pushed */
+    _Atomic uint64_t enqueued;    /* messages ever pushed to inbox */
+    _Atomic uint64_t local_in;    /* appended by home-thread senders */
     _Atomic uint64_t dequeued;    /* messages ever taken out */
     struct hv__msg *first;        /* private queue, oldest first */
     struct hv__msg **lastp;       /* &last->next, or &first */
@@ -136,6 +137,12 @@ void hv__mbox_drop(struct hv__proc *p);
 /* Pushes msg (consumed) to p and wakes it if needed.  p is pinned by the
  * caller (hv__ptable_acquire). */
 void hv__mbox_deliver(struct hv__proc *p, hv_term msg);
+/* Appends msg (consumed) to p's private queue directly and wakes p if
+ * it waits: for a sender on p's home scheduler thread (see
+ * hv__ptable_local), which is then the only thread touching that queue.
+ * Order per sender pair holds because a pair is either always local or
+ * always remote (started processes never move). */
+void hv__mbox_deliver_local(struct hv__proc *p, hv_term msg);
 /* Moves what the inbox holds to the private queue.  Owner only. */
 void hv__mbox_pull(struct hv__proc *p);
 

@@ -4,7 +4,7 @@
 #include <stdatomic.h>
 #include <sys/mman.h>
 
-#include "runtime/proc.h"
+#include "runtime/sched.h"
 #include "runtime/term_box.h"
 #include "runtime/util.h"
 
@@ -16,6 +16,7 @@ struct slot {
     _Atomic uint64_t word;
     _Atomic(struct hv__proc *) proc;
     _Atomic uint32_t next_free; /* number + 1 of the next free slot */
+    _Atomic uint32_t home;      /* home scheduler index + 1; 0: none */
 };
 
 static struct slot *slots;
@@ -52,6 +53,8 @@ hv__ptable_fini(void)
         munmap(slots, map_bytes);
     slots = NULL;
     capacity = 0;
+    atomic_store(&fresh, 0);
+    atomic_store(&live, 0);
 }
 
 static bool
@@ -93,6 +96,11 @@ hv__ptable_insert(struct hv__proc *p)
     p->number = n;
     p->pid = hv_pid_local(n, serial);
     atomic_store_explicit(&s->proc, p, memory_order_relaxed);
+    atomic_store_explicit(&s->home,
+                          (p->kind == K_COPY || p->kind == K_DEDICATED)
+                              ? p->home->index + 1
+                              : 0,
+                          memory_order_relaxed);
     /* Release: a sender that pins sees the record initialised. */
     atomic_store_explicit(&s->word, (uint64_t)serial << 32 | ALIVE,
                           memory_order_release);
@@ -156,6 +164,39 @@ hv__ptable_pin(hv_term pid)
 }
 
 void
+hv__ptable_set_home(struct hv__proc *p, unsigned sched_index)
+{
+    atomic_store_explicit(&slots[p->number].home, sched_index + 1,
+                          memory_order_relaxed);
+}
+
+unsigned
+hv__ptable_home(struct hv__proc *p)
+{
+    uint32_t h = atomic_load_explicit(&slots[p->number].home,
+                                      memory_order_relaxed);
+    return h > 0 ? h - 1 : 0;
+}
+
+struct hv__proc *
+hv__ptable_local(hv_term pid, unsigned sched_index)
+{
+    if (hv__imm_tag(pid) != HV__TAG_PID)
+        return NULL;
+    uint64_t v = hv__imm_payload(pid);
+    uint32_t n = (uint32_t)v;
+    if (n >= capacity)
+        return NULL;
+    struct slot *s = &slots[n];
+    uint64_t w = atomic_load_explicit(&s->word, memory_order_acquire);
+    if ((w >> 32) != (v >> 32) || !(w & ALIVE) ||
+        atomic_load_explicit(&s->home, memory_order_relaxed) !=
+            sched_index + 1)
+        return NULL;
+    return atomic_load_explicit(&s->proc, memory_order_relaxed);
+}
+
+void
 hv__ptable_unpin(struct hv__proc *p)
 {
     atomic_fetch_sub_explicit(&slots[p->number].word, 1,
@@ -177,6 +218,8 @@ hv__ptable_capacity(void)
 void
 hv__ptable_each(void (*fn)(struct hv__proc *p, void *ctx), void *ctx)
 {
+    if (slots == NULL)
+        return;
     size_t f = atomic_load_explicit(&fresh, memory_order_acquire);
     for (size_t n = 0; n < f; n++) {
         uint64_t w = atomic_load_explicit(&slots[n].word,

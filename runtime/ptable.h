@@ -42,6 +42,17 @@ void hv__ptable_release_number(struct hv__proc *p);
  * local pid).  Any thread.  Every non-NULL result needs an unpin. */
 struct hv__proc *hv__ptable_pin(hv_term pid);
 void hv__ptable_unpin(struct hv__proc *p);
+/* The live process named by pid if its home is scheduler sched_index,
+ * else NULL; no pin.  Only on that scheduler's thread: a process is
+ * reaped only on its home thread, so it cannot go while the caller runs
+ * there, and the caller needs no pin. */
+struct hv__proc *hv__ptable_local(hv_term pid, unsigned sched_index);
+
+/* Moves p's home (an unstarted process handed to another scheduler; on
+ * the old home's thread). */
+void hv__ptable_set_home(struct hv__proc *p, unsigned sched_index);
+/* p's home scheduler index (0 for threads and bridges).  Any thread. */
+unsigned hv__ptable_home(struct hv__proc *p);
 
 /* Live processes now (bridges included). */
 size_t hv__ptable_count(void);

@@ -19,9 +19,9 @@ struct hv__rt hv__rt;
 __thread struct hv__sched *hv__tls_sched
     __attribute__((tls_model("initial-exec")));
 
-/* A run queue this long on a busy scheduler, while another idles, sends
- * new processes to the idle one. */
-#define PLACE_BACKLOG 16
+/* An idle scheduler asks for work from one whose run queue is at least
+ * this long. */
+#define STEAL_MIN 8
 /* Runs between checks of the clock (timers) and the epoll set. */
 #define POLL_EVERY 64
 
@@ -34,7 +34,10 @@ rq_push(struct hv__sched *s, struct hv__proc *p)
     else
         s->rq_head = p;
     s->rq_tail = p;
-    s->rq_len++;
+    atomic_store_explicit(&s->rq_len,
+                          atomic_load_explicit(&s->rq_len,
+                                               memory_order_relaxed) + 1,
+                          memory_order_relaxed);
 }
 
 static struct hv__proc *
@@ -45,7 +48,10 @@ rq_pop(struct hv__sched *s)
         s->rq_head = p->run_next;
         if (s->rq_head == NULL)
             s->rq_tail = NULL;
-        s->rq_len--;
+        atomic_store_explicit(&s->rq_len,
+                              atomic_load_explicit(&s->rq_len,
+                                                   memory_order_relaxed) - 1,
+                              memory_order_relaxed);
     }
     return p;
 }
@@ -81,15 +87,6 @@ hv__sched_place(void)
         unsigned i = atomic_fetch_add_explicit(&hv__rt.rr, 1,
                                                memory_order_relaxed);
         return &hv__rt.scheds[i % hv__rt.nsched];
-    }
-    if (s->rq_len >= PLACE_BACKLOG &&
-        atomic_load_explicit(&hv__rt.idle_count, memory_order_relaxed) > 0) {
-        for (unsigned i = 1; i < hv__rt.nsched; i++) {
-            struct hv__sched *o =
-                &hv__rt.scheds[(s->index + i) % hv__rt.nsched];
-            if (atomic_load_explicit(&o->idle, memory_order_relaxed))
-                return o;
-        }
     }
     return s;
 }
@@ -211,6 +208,70 @@ run(struct hv__sched *s, struct hv__proc *p)
     }
 }
 
+/* Serves a thief's request: the unstarted processes among the back half
+ * of the run queue move to the thief, in queue order. */
+static void
+give_work(struct hv__sched *s, uint32_t req)
+{
+    atomic_store_explicit(&s->steal_req, 0, memory_order_relaxed);
+    struct hv__sched *thief = &hv__rt.scheds[req - 1];
+    size_t len = atomic_load_explicit(&s->rq_len, memory_order_relaxed);
+    if (len < 2)
+        return;
+    size_t keep = len - len / 2, i = 0;
+    struct hv__proc *prev = NULL, *p = s->rq_head;
+    bool gave = false, was_empty = false;
+    while (p != NULL) {
+        struct hv__proc *next = p->run_next;
+        if (i++ >= keep && !p->started) {
+            /* Unlink and hand over. */
+            if (prev != NULL)
+                prev->run_next = next;
+            else
+                s->rq_head = next;
+            if (s->rq_tail == p)
+                s->rq_tail = prev;
+            atomic_store_explicit(
+                &s->rq_len,
+                atomic_load_explicit(&s->rq_len, memory_order_relaxed) - 1,
+                memory_order_relaxed);
+            p->home = thief;
+            hv__ptable_set_home(p, thief->index);
+            if (hv__mpsc_push(&thief->inbox, &p->wake_node))
+                was_empty = true;
+            gave = true;
+        } else {
+            prev = p;
+        }
+        p = next;
+    }
+    if (gave && was_empty)
+        hv__sched_kick(thief);
+}
+
+/* An idle scheduler's request for work, to the scheduler with the longest
+ * run queue if it is long enough. */
+static void
+ask_for_work(struct hv__sched *s)
+{
+    struct hv__sched *victim = NULL;
+    size_t best = STEAL_MIN - 1;
+    for (unsigned i = 1; i < hv__rt.nsched; i++) {
+        struct hv__sched *o = &hv__rt.scheds[(s->index + i) % hv__rt.nsched];
+        size_t len = atomic_load_explicit(&o->rq_len, memory_order_relaxed);
+        if (len > best) {
+            best = len;
+            victim = o;
+        }
+    }
+    if (victim != NULL) {
+        uint32_t none = 0;
+        atomic_compare_exchange_strong_explicit(
+            &victim->steal_req, &none, s->index + 1, memory_order_relaxed,
+            memory_order_relaxed);
+    }
+}
+
 /* Idle: spin, then sleep until kicked or the next timer is due. */
 static void
 idle(struct hv__sched *s)
@@ -222,12 +283,17 @@ idle(struct hv__sched *s)
     if (spin_us > 0) {
         uint64_t until = hv__sys_now_ns() + (uint64_t)spin_us * 1000;
         unsigned n = 0;
+        ask_for_work(s);
         while (hv__mpsc_empty(&s->inbox) &&
                hv__mpsc_empty(&s->timer_inbox) &&
                !atomic_load_explicit(&hv__rt.quit, memory_order_relaxed)) {
             hv__cpu_relax();
-            if ((++n & 63) == 0 && hv__sys_now_ns() >= until)
-                break;
+            if ((++n & 63) == 0) {
+                if (hv__sys_now_ns() >= until)
+                    break;
+                if ((n & 4095) == 0)
+                    ask_for_work(s);
+            }
         }
     }
 
@@ -272,6 +338,10 @@ hv__sched_main(void *arg)
 
     while (!atomic_load_explicit(&hv__rt.quit, memory_order_acquire)) {
         pull_inbox(s);
+        uint32_t req =
+            atomic_load_explicit(&s->steal_req, memory_order_relaxed);
+        if (req != 0)
+            give_work(s, req);
         struct hv__proc *p = rq_pop(s);
         if (p != NULL) {
             run(s, p);

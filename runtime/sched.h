@@ -8,9 +8,14 @@
  * timer wheel and an epoll set.  A started process runs only on its home
  * scheduler: its saved frames hold addresses in that scheduler's stack
  * (copying) and its timers sit in that scheduler's wheel.  Placement
- * therefore happens at spawn: on the spawner's scheduler (locality: a
- * ping-pong pair or a ring never pays a cross-thread wake), unless that
- * run queue is long and another scheduler idles.
+ * therefore happens before a process first runs.  A new process starts on
+ * its spawner's scheduler (locality: a ping-pong pair or a ring never
+ * pays a cross-thread wake).  An idle scheduler that sees another's run
+ * queue long asks it for work (work requesting, not stealing: the run
+ * queues stay private and lock-free); the busy one, between two runs,
+ * hands over the not-yet-started processes of the back half of its queue,
+ * in order, so consecutively spawned processes (a ring's neighbours) stay
+ * together.  Started processes stay where they are.
  *
  * An idle scheduler spins for config.spin_us, then sleeps on a futex (or
  * in epoll_wait when processes wait for IO) until the next timer is due.
@@ -40,11 +45,13 @@ struct hv__sched {
     struct hv__proc *stack_owner; /* whose frames are on it now */
     struct hv__sys_stack_pool pool; /* dedicated stacks of the default size */
     struct hv__proc *rq_head, *rq_tail;
-    size_t rq_len;
+    _Atomic size_t rq_len;       /* written by the owner, read by thieves */
+    _Atomic uint32_t steal_req;  /* index + 1 of a scheduler asking for
+                                    work, or 0 */
     struct hv__mpsc inbox;       /* processes made runnable elsewhere */
     struct hv__mpsc timer_inbox; /* timers set from other threads */
     _Atomic uint32_t sleep;      /* S_* */
-    _Atomic bool idle;           /* spinning or asleep */
+    _Atomic bool idle;           /* spinning or asleep (statistics) */
     struct hv__wheel *wheel;
     int epfd, evfd;
     size_t io_waiters;
@@ -71,7 +78,8 @@ extern struct hv__rt hv__rt;
 extern __thread struct hv__sched *hv__tls_sched
     __attribute__((tls_model("initial-exec")));
 
-/* Where a new process should live. */
+/* Where a new process should live: the caller's scheduler, or one chosen
+ * round-robin for a caller that is not a scheduler thread. */
 struct hv__sched *hv__sched_place(void);
 /* Queues the RUNNABLE process p on its home scheduler and wakes that
  * scheduler if it sleeps.  Any thread. */
