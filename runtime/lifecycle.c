@@ -213,8 +213,6 @@ hv_stop(void)
 int
 hv_run(hv_fn *main_fn, void *arg, const hv_config *config, hv_term *reason)
 {
-    if (reason != NULL)
-        *reason = HV_NONE;
     if (main_fn == NULL)
         return HV_EBADARG;
     int rc = hv_start(config);

@@ -23,6 +23,8 @@ struct joinee {
 static struct joinee *to_join;
 
 #define DEFAULT_DEDICATED_STACK ((size_t)256 * 1024)
+#define MIN_DEDICATED_STACK ((size_t)16 * 1024)
+#define MAX_DEDICATED_STACK ((size_t)1 << 30)
 
 struct hv__proc *
 hv__proc_new(int kind)
@@ -194,8 +196,8 @@ hv__spawn(hv_fn *fn, void *arg, const hv_spawn_opts *o, hv_term *pid,
     static const hv_spawn_opts none = {0};
     if (o == NULL)
         o = &none;
-    if (pid != NULL)
-        *pid = HV_NONE;
+    if (pid == NULL)
+        return spawn_fail(err, HV_EBADARG, "the pid pointer is NULL");
     if (!atomic_load_explicit(&hv__rt.running, memory_order_acquire) ||
         atomic_load_explicit(&hv__rt.stopping, memory_order_acquire))
         return spawn_fail(err, HV_EBADARG, "the runtime is not running");
@@ -210,6 +212,20 @@ hv__spawn(hv_fn *fn, void *arg, const hv_spawn_opts *o, hv_term *pid,
         return spawn_fail(err, HV_EBADARG,
                           "a thread process has its thread's stack; "
                           "dedicated_stack does not apply");
+    if (o->dedicated_stack && o->stack_bytes != 0 &&
+        (o->stack_bytes < MIN_DEDICATED_STACK ||
+         o->stack_bytes > MAX_DEDICATED_STACK))
+        return spawn_fail(err, HV_EBADARG,
+                          "stack_bytes must be 0 (256 KiB) or from 16 KiB "
+                          "to 1 GiB");
+    if (o->name != HV_NONE && hv_whereis(o->name) != HV_NONE) {
+        size_t len;
+        const char *n = hv_atom_name(o->name, &len);
+        return hv__error_set(err, HV_EBADARG, 0, 0, 0,
+                             "hv_spawn: the name '%.*s' is already "
+                             "registered",
+                             (int)len, n);
+    }
     int kind = o->thread ? K_THREAD
                          : o->dedicated_stack ? K_DEDICATED : K_COPY;
     struct hv__proc *p = hv__proc_new(kind);
@@ -256,8 +272,7 @@ hv__spawn(hv_fn *fn, void *arg, const hv_spawn_opts *o, hv_term *pid,
     } else {
         hv__sched_enqueue(p);
     }
-    if (pid != NULL)
-        *pid = self;
+    *pid = self;
     return HV_OK;
 }
 

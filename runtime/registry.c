@@ -111,6 +111,8 @@ hv_register(hv_term name, hv_term pid, hv_error *err)
     if (!atomic_load_explicit(&hv__rt.running, memory_order_acquire))
         return hv__error_set(err, HV_EBADARG, 0, 0, 0,
                              "hv_register: the runtime is not running");
+    if (hv_type_of(pid) != HV_TYPE_PID)
+        return bad(err, HV_EBADARG, name, "the second argument is no pid");
     struct hv__proc *p = hv__ptable_pin(pid);
     if (p == NULL)
         return bad(err, HV_ENOPROC, name, "the pid is not a live process");

@@ -72,7 +72,7 @@ typedef struct hv_config {
  * Returns HV_OK, or before anything ran: HV_EBADARG (a runtime is already
  * running, main_fn is NULL, a config field is out of range) or
  * HV_ENOMEM.  *reason (when reason is not NULL) receives main_fn's exit
- * reason (new): `normal` when it returned. */
+ * reason (new): `normal` when it returned; on failure it is untouched. */
 HV_API int hv_run(hv_fn *main_fn, void *arg, const hv_config *config,
                   hv_term *reason);
 
@@ -98,7 +98,7 @@ typedef struct hv_spawn_opts {
      * copying stack: for processes that block deep, run hot, or need
      * stable stack addresses. */
     bool dedicated_stack;
-    /* Usable size of a dedicated stack; 0: 256 KiB. */
+    /* Usable size of a dedicated stack: 0 (256 KiB) or 16 KiB to 1 GiB. */
     size_t stack_bytes;
     /* Run on an OS thread of its own, for blocking C code.  Same API;
      * receive and sleep block that thread.  Costs a thread per process. */
@@ -114,7 +114,11 @@ typedef struct hv_spawn_opts {
  * spawner's scheduler; from any other thread on one chosen round-robin. */
 HV_API hv_term hv_spawn(hv_fn *fn, void *arg);
 /* hv_spawn with options (opts may be NULL).  Returns HV_OK and sets
- * *pid, or HV_EBADARG, HV_ENOMEM, HV_ELIMIT with err filled. */
+ * *pid, or HV_EBADARG (pid NULL, fn NULL, bad options, runtime not
+ * running), HV_ENOMEM, HV_ELIMIT with err filled and *pid untouched.
+ * A dedicated stack is mapped when the process first runs; if that fails
+ * (vm.max_map_count reached) the process ends with reason
+ * `system_limit` without running. */
 HV_API int hv_spawn_opt(hv_fn *fn, void *arg, const hv_spawn_opts *opts,
                         hv_term *pid, hv_error *err);
 
@@ -186,8 +190,9 @@ HV_API int hv_cancel_timer(hv_term ref);
 /* ---- names ----------------------------------------------------------- */
 
 /* Registers pid under the atom name.  Returns HV_OK; HV_EBADARG when name
- * is no atom (or is `undefined`), the name is taken, or pid already has a
- * name; HV_ENOPROC when pid is not alive.  A name is freed when its
+ * is no atom (or is `undefined`), pid is no pid, the name is taken, pid
+ * already has a name, or no runtime runs; HV_ENOPROC when pid is not
+ * alive.  A name is freed when its
  * process exits. */
 HV_API int hv_register(hv_term name, hv_term pid, hv_error *err);
 /* Removes the name.  HV_OK, or HV_EBADARG when nobody is registered so. */
