@@ -3,7 +3,7 @@
  * A bridge is a process record of kind K_BRIDGE: in the process table
  * (so processes send to it like to any pid), waited on with a futex by
  * whatever thread uses it.  A call abandoned by its timeout leaves its
- * ref in a small list, and a reply carrying it that arrives later is
+ * ref in a set, and a reply carrying it that arrives later is
  * dropped on sight instead of surfacing in a later receive (what
  * gen_server's aliases do for Erlang). */
 #include <string.h>
@@ -13,17 +13,100 @@
 #include "runtime/sched.h"
 #include "runtime/util.h"
 
-/* Abandoned call refs remembered per bridge; the oldest is forgotten
- * beyond this (its reply, should it ever come, is then delivered). */
-#define ABANDONED_MAX 64
+/* The refs of calls that timed out and whose reply has not come yet: an
+ * open-addressed set (linear probing, deletion by backward shift).  It
+ * holds 8 bytes per abandoned call until its reply arrives or the bridge
+ * closes. */
+struct refset {
+    hv_term *keys; /* HV_NONE: empty */
+    size_t cap, n;
+};
 
 struct hv_bridge {
     struct hv__proc *p;
     hv_term pid;
     bool stopped; /* the runtime stopped under it */
-    size_t n_abandoned;
-    hv_term abandoned[ABANDONED_MAX];
+    struct refset abandoned;
 };
+
+static size_t
+refset_home(const struct refset *rs, hv_term k)
+{
+    return (size_t)((k * 0x9e3779b97f4a7c15ull) >> 17) & (rs->cap - 1);
+}
+
+static bool
+refset_has(const struct refset *rs, hv_term k)
+{
+    if (rs->n == 0)
+        return false;
+    for (size_t i = refset_home(rs, k);; i = (i + 1) & (rs->cap - 1)) {
+        if (rs->keys[i] == k)
+            return true;
+        if (rs->keys[i] == HV_NONE)
+            return false;
+    }
+}
+
+static void
+refset_put_raw(struct refset *rs, hv_term k)
+{
+    size_t i = refset_home(rs, k);
+    while (rs->keys[i] != HV_NONE)
+        i = (i + 1) & (rs->cap - 1);
+    rs->keys[i] = k;
+    rs->n++;
+}
+
+/* False when memory is out (the ref is then not remembered). */
+static bool
+refset_add(struct refset *rs, hv_term k)
+{
+    if ((rs->n + 1) * 2 > rs->cap) {
+        size_t ncap = rs->cap ? rs->cap * 2 : 16;
+        hv_term *nk = hv__alloc(ncap * sizeof *nk);
+        if (nk == NULL)
+            return false;
+        memset(nk, 0, ncap * sizeof *nk);
+        struct refset old = *rs;
+        rs->keys = nk;
+        rs->cap = ncap;
+        rs->n = 0;
+        for (size_t i = 0; i < old.cap; i++)
+            if (old.keys[i] != HV_NONE)
+                refset_put_raw(rs, old.keys[i]);
+        hv__free(old.keys, old.cap * sizeof *old.keys);
+    }
+    refset_put_raw(rs, k);
+    return true;
+}
+
+static bool
+refset_remove(struct refset *rs, hv_term k)
+{
+    if (rs->n == 0)
+        return false;
+    size_t i = refset_home(rs, k);
+    while (rs->keys[i] != k) {
+        if (rs->keys[i] == HV_NONE)
+            return false;
+        i = (i + 1) & (rs->cap - 1);
+    }
+    /* Backward shift: pull later members of the cluster into the hole
+     * when their home lies at or before it. */
+    size_t hole = i;
+    for (size_t j = (i + 1) & (rs->cap - 1); rs->keys[j] != HV_NONE;
+         j = (j + 1) & (rs->cap - 1)) {
+        size_t h = refset_home(rs, rs->keys[j]);
+        if (((j - h) & (rs->cap - 1)) >= ((j - hole) & (rs->cap - 1))) {
+            rs->keys[hole] = rs->keys[j];
+            hole = j;
+        }
+    }
+    rs->keys[hole] = HV_NONE;
+    rs->n--;
+    return true;
+}
 
 static pthread_mutex_t bridges_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -94,6 +177,7 @@ hv_bridge_close(hv_bridge *b)
         end_proc(b->p, true);
     pthread_mutex_unlock(&bridges_lock);
     hv__proc_free(b->p);
+    hv__free(b->abandoned.keys, b->abandoned.cap * sizeof(hv_term));
     hv__free(b, sizeof *b);
 }
 
@@ -107,16 +191,9 @@ hv_bridge_pid(const hv_bridge *b)
 static bool
 is_abandoned_reply(hv_bridge *b, hv_term msg)
 {
-    if (b->n_abandoned == 0 || hv_tuple_size(msg) != 2)
+    if (b->abandoned.n == 0 || hv_tuple_size(msg) != 2)
         return false;
-    hv_term ref = hv_tuple_at(msg, 0);
-    for (size_t i = 0; i < b->n_abandoned; i++) {
-        if (b->abandoned[i] == ref) {
-            b->abandoned[i] = b->abandoned[--b->n_abandoned];
-            return true;
-        }
-    }
-    return false;
+    return refset_remove(&b->abandoned, hv_tuple_at(msg, 0));
 }
 
 static int
@@ -169,12 +246,7 @@ is_reply(hv_term msg, void *ctx)
     if (hv_tuple_size(msg) != 2)
         return false;
     hv_term ref = hv_tuple_at(msg, 0);
-    if (ref == m->ref)
-        return true;
-    for (size_t i = 0; i < m->b->n_abandoned; i++)
-        if (m->b->abandoned[i] == ref)
-            return true;
-    return false;
+    return ref == m->ref || refset_has(&m->b->abandoned, ref);
 }
 
 int
@@ -222,12 +294,9 @@ hv_bridge_call(hv_bridge *b, hv_term to, hv_term request, int64_t timeout_ms,
         hv_term got;
         int rc = receive(b, is_reply, &m, timeout_ms, &got);
         if (rc == HV_ETIMEOUT) {
-            if (b->n_abandoned == ABANDONED_MAX) {
-                memmove(b->abandoned, b->abandoned + 1,
-                        (ABANDONED_MAX - 1) * sizeof *b->abandoned);
-                b->n_abandoned--;
-            }
-            b->abandoned[b->n_abandoned++] = ref;
+            /* Out of memory: the late reply, if any, will be delivered
+             * like any message.  Nothing better is possible. */
+            refset_add(&b->abandoned, ref);
             return HV_ETIMEOUT;
         }
         if (rc != HV_OK)

@@ -1,21 +1,26 @@
 /* runtime/io.c - hv_io_wait: parking a process on its scheduler's epoll
  * set instead of blocking the thread.
  *
- * Each wait registers the fd one-shot with the waiting process's pid as
- * its data (EPOLL_CTL_MOD when the fd is registered already, as it stays
- * after a one-shot fires).  The scheduler polls without blocking between
- * runs while processes wait, and sleeps in epoll_wait, not on its futex,
- * when idle; an eventfd (data 0, as no pid is 0) lets wakers interrupt
- * that sleep. */
+ * Each scheduler keeps, by fd, the list of its processes waiting on that
+ * fd, and registers the fd one-shot (data: fd + 1) for the union of what
+ * they wait for; several processes may wait on one fd (a reader and a
+ * writer on a socket).  When it fires, every waiter whose interest is met
+ * wakes and the fd is re-armed for the rest.  A registration stays after
+ * its waiters are gone (disarmed), so the next wait is one EPOLL_CTL_MOD.
+ * The scheduler polls without blocking between runs while processes
+ * wait, and sleeps in epoll_wait, not on its futex, when idle; an eventfd
+ * (data 0) lets wakers interrupt that sleep. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "runtime/alloc.h"
 #include "runtime/ptable.h"
 #include "runtime/sched.h"
 #include "runtime/util.h"
@@ -50,6 +55,9 @@ hv__io_fini(struct hv__sched *s)
     if (s->epfd >= 0)
         close(s->epfd);
     s->epfd = s->evfd = -1;
+    hv__free(s->io_lists, s->io_lists_len * sizeof *s->io_lists);
+    s->io_lists = NULL;
+    s->io_lists_len = 0;
 }
 
 void
@@ -73,6 +81,42 @@ to_hv(uint32_t ev)
     return r;
 }
 
+/* Registers fd for what its waiters want, or (none left) leaves it
+ * disarmed.  Returns 0 or an errno. */
+static int
+arm(struct hv__sched *s, int fd)
+{
+    uint32_t want = 0;
+    for (struct hv__proc *p = s->io_lists[fd]; p != NULL; p = p->io_next)
+        want |= p->io_events;
+    if (want == 0)
+        return 0;
+    struct epoll_event ev = {.events = EPOLLONESHOT | EPOLLRDHUP,
+                             .data.u64 = (uint64_t)fd + 1};
+    if (want & HV_IO_READ)
+        ev.events |= EPOLLIN;
+    if (want & HV_IO_WRITE)
+        ev.events |= EPOLLOUT;
+    if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, fd, &ev) == 0)
+        return 0;
+    if (errno == ENOENT && epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) == 0)
+        return 0;
+    return errno;
+}
+
+static void
+unlink_waiter(struct hv__sched *s, struct hv__proc *p)
+{
+    for (struct hv__proc **pp = &s->io_lists[p->io_fd]; *pp != NULL;
+         pp = &(*pp)->io_next) {
+        if (*pp == p) {
+            *pp = p->io_next;
+            break;
+        }
+    }
+    p->io_next = NULL;
+}
+
 size_t
 hv__io_poll(struct hv__sched *s, int timeout_ms)
 {
@@ -86,21 +130,34 @@ hv__io_poll(struct hv__sched *s, int timeout_ms)
             (void)r;
             continue;
         }
-        struct hv__proc *p = hv__ptable_pin((hv_term)evs[i].data.u64);
-        if (p == NULL)
+        int fd = (int)(evs[i].data.u64 - 1);
+        if ((size_t)fd >= s->io_lists_len)
             continue;
-        uint32_t old = atomic_load_explicit(&p->state, memory_order_relaxed);
-        while ((old & P_STATE_MASK) == P_WAIT_IO && p->home == s) {
-            if (atomic_compare_exchange_weak_explicit(
+        uint32_t got = to_hv(evs[i].events);
+        struct hv__proc **pp = &s->io_lists[fd];
+        while (*pp != NULL) {
+            struct hv__proc *p = *pp;
+            if ((p->io_events & got) == 0 && !(got & HV_IO_ERROR)) {
+                pp = &p->io_next;
+                continue;
+            }
+            uint32_t old =
+                atomic_load_explicit(&p->state, memory_order_relaxed);
+            if ((old & P_STATE_MASK) != P_WAIT_IO ||
+                !atomic_compare_exchange_strong_explicit(
                     &p->state, &old, (old & P_NOTIFY) | P_RUNNABLE,
                     memory_order_acq_rel, memory_order_relaxed)) {
-                p->io_revents = to_hv(evs[i].events);
-                hv__sched_enqueue(p);
-                woke++;
-                break;
+                /* Its timeout won; it unlinks itself when it runs. */
+                pp = &p->io_next;
+                continue;
             }
+            *pp = p->io_next;
+            p->io_next = NULL;
+            p->io_revents = got;
+            hv__sched_enqueue(p);
+            woke++;
         }
-        hv__ptable_unpin(p);
+        arm(s, fd);
     }
     return woke;
 }
@@ -108,8 +165,13 @@ hv__io_poll(struct hv__sched *s, int timeout_ms)
 void
 hv__io_forget(struct hv__sched *s, struct hv__proc *p)
 {
-    epoll_ctl(s->epfd, EPOLL_CTL_DEL, p->io_fd, NULL);
+    int fd = p->io_fd;
+    unlink_waiter(s, p);
     p->io_fd = -1;
+    if (s->io_lists[fd] == NULL)
+        epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
+    else
+        arm(s, fd);
 }
 
 /* A wait that blocks its thread: for thread processes and polls. */
@@ -143,6 +205,26 @@ wait_poll(int fd, uint32_t events, int64_t timeout_ms, uint32_t *revents)
     return HV_OK;
 }
 
+/* Makes s->io_lists cover fd.  False when memory is out. */
+static bool
+reserve_fd(struct hv__sched *s, int fd)
+{
+    if ((size_t)fd < s->io_lists_len)
+        return true;
+    size_t len = s->io_lists_len ? s->io_lists_len : 64;
+    while (len <= (size_t)fd)
+        len *= 2;
+    struct hv__proc **l = hv__realloc(s->io_lists,
+                                      s->io_lists_len * sizeof *l,
+                                      len * sizeof *l);
+    if (l == NULL)
+        return false;
+    memset(l + s->io_lists_len, 0, (len - s->io_lists_len) * sizeof *l);
+    s->io_lists = l;
+    s->io_lists_len = len;
+    return true;
+}
+
 int
 hv_io_wait(int fd, uint32_t events, int64_t timeout_ms, uint32_t *revents)
 {
@@ -158,26 +240,27 @@ hv_io_wait(int fd, uint32_t events, int64_t timeout_ms, uint32_t *revents)
         return wait_poll(fd, events, timeout_ms, revents);
 
     struct hv__sched *s = p->home;
-    struct epoll_event ev = {.events = EPOLLONESHOT | EPOLLRDHUP,
-                             .data.u64 = p->pid};
-    if (events & HV_IO_READ)
-        ev.events |= EPOLLIN;
-    if (events & HV_IO_WRITE)
-        ev.events |= EPOLLOUT;
-    if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, fd, &ev) != 0) {
-        if (errno != ENOENT ||
-            epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
-            /* EPERM: a regular file or directory, always ready, as
-             * poll(2) says. */
-            if (errno == EPERM) {
-                if (revents != NULL)
-                    *revents = events;
-                return HV_OK;
-            }
-            return HV_EBADARG;
-        }
-    }
+    if (!reserve_fd(s, fd))
+        return HV_ENOMEM;
     p->io_fd = fd;
+    p->io_events = events;
+    p->io_revents = 0;
+    p->io_next = s->io_lists[fd];
+    s->io_lists[fd] = p;
+    int e = arm(s, fd);
+    if (e != 0) {
+        unlink_waiter(s, p);
+        p->io_fd = -1;
+        arm(s, fd);
+        /* EPERM: a regular file or directory, always ready, as poll(2)
+         * says. */
+        if (e == EPERM) {
+            if (revents != NULL)
+                *revents = events;
+            return HV_OK;
+        }
+        return HV_EBADARG;
+    }
     s->io_waiters++;
     int64_t deadline = hv__deadline(timeout_ms);
     int rc;
@@ -191,7 +274,7 @@ hv_io_wait(int fd, uint32_t events, int64_t timeout_ms, uint32_t *revents)
     if (rc == HV_OK) {
         if (revents != NULL)
             *revents = p->io_revents;
-        p->io_fd = -1; /* the one-shot disarmed itself */
+        p->io_fd = -1; /* the poller unlinked it */
     } else {
         hv__io_forget(s, p);
     }

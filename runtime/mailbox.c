@@ -93,6 +93,15 @@ hv__mbox_deliver(struct hv__proc *p, hv_term msg)
 void
 hv__mbox_deliver_local(struct hv__proc *p, hv_term msg)
 {
+    /* Messages this sender pushed to p's inbox before p moved here (an
+     * unstarted process handed over by give_work) must stay ahead: take
+     * the inbox first.  If a push is half-way through, go through the
+     * inbox ourselves, behind it. */
+    hv__mbox_pull(p);
+    if (!hv__mpsc_empty(&p->inbox)) {
+        hv__mbox_deliver(p, msg);
+        return;
+    }
     struct hv__msg *m = hv__alloc(sizeof *m);
     if (m == NULL) {
         hv_release(msg);

@@ -113,7 +113,9 @@ struct hv__proc {
     struct hv__defer *defers;     /* latest first */
     struct hv__stimer timer;      /* receive timeout, sleep, IO timeout */
     int io_fd;                    /* -1, or the fd it waits on */
-    uint32_t io_revents;
+    uint32_t io_events;           /* HV_IO_* it waits for */
+    uint32_t io_revents;          /* what woke it */
+    struct hv__proc *io_next;     /* other waiters on the same fd */
     _Atomic hv_term name;         /* registered name or HV_NONE */
     _Atomic uint64_t reductions;  /* for hv_process_info */
     _Atomic size_t stack_used;    /* for hv_process_info */
@@ -140,8 +142,9 @@ void hv__mbox_deliver(struct hv__proc *p, hv_term msg);
 /* Appends msg (consumed) to p's private queue directly and wakes p if
  * it waits: for a sender on p's home scheduler thread (see
  * hv__ptable_local), which is then the only thread touching that queue.
- * Order per sender pair holds because a pair is either always local or
- * always remote (started processes never move). */
+ * Order per sender pair holds: the inbox is drained first, so what the
+ * same sender pushed there before p moved to this scheduler stays
+ * ahead. */
 void hv__mbox_deliver_local(struct hv__proc *p, hv_term msg);
 /* Moves what the inbox holds to the private queue.  Owner only. */
 void hv__mbox_pull(struct hv__proc *p);

@@ -55,6 +55,8 @@ struct hv__sched {
     struct hv__wheel *wheel;
     int epfd, evfd;
     size_t io_waiters;
+    struct hv__proc **io_lists;  /* by fd: processes waiting on it */
+    size_t io_lists_len;
     void *altstack;
     uint64_t runs;
 };

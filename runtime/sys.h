@@ -53,6 +53,7 @@ struct hv__sys_stack {
     size_t map_bytes;
     void *guard_lo, *guard_hi;
     void *lo, *hi;
+    unsigned vg_id;   /* valgrind's stack id + 1, or 0 */
 };
 
 /* Maps a stack of at least usable_bytes (rounded up to whole pages) with a

@@ -1,8 +1,1039 @@
-/* tests/check_mailbox.c - placeholder until the suite is written (issue 3). */
+/* tests/check_mailbox.c - hv_send, hv_recv and hv_recv_if: order per
+ * sender, many senders (processes and plain threads), timeouts, dead and
+ * never-existing pids, bad arguments, selective receive that never
+ * re-tests a rejected message, messages to self, large messages.
+ *
+ * Checks made inside processes are recorded (expect_at) and asserted by
+ * the test after hv_run returns: a failing ck_assert must not unwind
+ * through a coroutine's stack. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "hive/hive.h"
 #include "tests/hv_check.h"
+
+static atomic_int fails;
+static char first_fail[256];
+
+static void
+expect_at(bool ok, const char *what, int line)
+{
+    if (!ok && atomic_fetch_add(&fails, 1) == 0)
+        snprintf(first_fail, sizeof first_fail, "line %d: %s", line, what);
+}
+#define EXPECT(c) expect_at((c), #c, __LINE__)
+
+static double
+now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Element i of tuple t as an integer; INT64_MIN if it is none. */
+static int64_t
+elem_int(hv_term t, size_t i)
+{
+    int64_t v;
+    if (hv_int_value(hv_tuple_at(t, i), &v) != HV_OK)
+        return INT64_MIN;
+    return v;
+}
+
+static bool
+is_atom(hv_term t, const char *name)
+{
+    return hv_is_atom(t) && hv_equal(t, hv_atom(name));
+}
+
+static bool
+is_tagged(hv_term t, const char *tag)
+{
+    return hv_tuple_size(t) >= 1 && is_atom(hv_tuple_at(t, 0), tag);
+}
+
+/* Runs main_fn as hv_run's first process and asserts it ended normally
+ * with every recorded expectation met. */
+static void
+run(hv_fn *main_fn, unsigned schedulers)
+{
+    hv_config cfg = {0};
+    hv_term reason = HV_NONE;
+    char text[128] = "?";
+
+    cfg.schedulers = schedulers;
+    atomic_store(&fails, 0);
+    first_fail[0] = '\0';
+    ck_assert_int_eq(hv_run(main_fn, NULL, &cfg, &reason), HV_OK);
+    hv_format(reason, text, sizeof text);
+    bool normal = is_atom(reason, "normal");
+    hv_release(reason);
+    ck_assert_msg(atomic_load(&fails) == 0,
+                  "%d failed expectations, the first at %s",
+                  atomic_load(&fails), first_fail);
+    ck_assert_msg(normal, "main exited with %s", text);
+}
+
+/* Waits until pid is no longer alive; false after about two seconds. */
+static bool
+wait_dead(hv_term pid)
+{
+    for (int i = 0; i < 2000; i++) {
+        hv_proc_info info;
+        if (hv_process_info(pid, &info) == HV_ENOPROC)
+            return true;
+        hv_sleep(1);
+    }
+    return false;
+}
+
+/* A boxed message the leak fixture notices if it is not freed. */
+static hv_term
+boxed(const char *tag, int64_t i)
+{
+    return hv_tuple(3, hv_atom(tag), hv_int(i), hv_string("payload"));
+}
+
+static hv_term main_pid;
+
+static void
+quit_at_once(void *arg)
+{
+    (void)arg;
+}
+
+/* ---- core: order with many senders ----------------------------------- */
+
+enum { SENDERS = 8, THREAD_SENDERS = 4 };
+static long per_sender;
+
+static void
+seq_sender(void *arg)
+{
+    int64_t idx = (int64_t)(intptr_t)arg;
+    for (long seq = 0; seq < per_sender; seq++)
+        if (hv_send(main_pid, hv_tuple(2, hv_int(idx), hv_int(seq))) != HV_OK)
+            EXPECT(!"hv_send to a live process returned an error");
+}
+
+static void *
+seq_thread(void *arg)
+{
+    seq_sender(arg);
+    return NULL;
+}
+
+/* Receives n_senders * per_sender messages {Idx, Seq} and checks that each
+ * sender's sequence arrives whole and in order, then that nothing more
+ * comes. */
+static void
+receive_sequences(int n_senders)
+{
+    long next[SENDERS + THREAD_SENDERS] = {0};
+    long total = (long)n_senders * per_sender;
+    for (long k = 0; k < total; k++) {
+        hv_term m;
+        if (hv_recv(10000, &m) != HV_OK) {
+            EXPECT(!"a message was lost (10 s without one)");
+            return;
+        }
+        int64_t idx = elem_int(m, 0), seq = elem_int(m, 1);
+        hv_release(m);
+        if (idx < 0 || idx >= n_senders) {
+            EXPECT(!"a message from an unknown sender");
+            return;
+        }
+        if (seq != next[idx]) {
+            EXPECT(!"a sender's messages arrived out of order or lost");
+            return;
+        }
+        next[idx]++;
+    }
+    hv_term extra = HV_ATOM_TRUE;
+    EXPECT(hv_recv(20, &extra) == HV_ETIMEOUT);
+    EXPECT(extra == HV_NONE);
+}
+
+static void
+fifo_main(void *arg)
+{
+    (void)arg;
+    main_pid = hv_self();
+    for (intptr_t i = 0; i < SENDERS; i++)
+        EXPECT(hv_spawn(seq_sender, (void *)i) != HV_NONE);
+    receive_sequences(SENDERS);
+}
+
+START_TEST(test_mailbox_keeps_each_senders_order_with_8_senders_on_2_schedulers)
+{
+    per_sender = hv_check_scale(10000);
+    run(fifo_main, 2);
+}
+END_TEST
+
+START_TEST(test_mailbox_keeps_each_senders_order_with_8_senders_on_4_schedulers)
+{
+    per_sender = hv_check_scale(10000);
+    run(fifo_main, 4);
+}
+END_TEST
+
+START_TEST(test_mailbox_keeps_each_senders_order_with_8_senders_on_1_scheduler)
+{
+    per_sender = hv_check_scale(10000);
+    run(fifo_main, 1);
+}
+END_TEST
+
+/* Four processes and four plain threads send at once. */
+static void
+threads_main(void *arg)
+{
+    pthread_t th[THREAD_SENDERS];
+    (void)arg;
+    main_pid = hv_self();
+    for (intptr_t i = 0; i < SENDERS - THREAD_SENDERS; i++)
+        EXPECT(hv_spawn(seq_sender, (void *)i) != HV_NONE);
+    for (intptr_t i = 0; i < THREAD_SENDERS; i++)
+        EXPECT(pthread_create(&th[i], NULL, seq_thread,
+                              (void *)(SENDERS - THREAD_SENDERS + i)) == 0);
+    receive_sequences(SENDERS);
+    /* Every message of every thread is in: the threads have returned or
+     * are about to, so joining does not hold the scheduler for long. */
+    for (int i = 0; i < THREAD_SENDERS; i++)
+        pthread_join(th[i], NULL);
+}
+
+START_TEST(test_mailbox_keeps_order_for_plain_thread_senders_too)
+{
+    per_sender = hv_check_scale(10000);
+    run(threads_main, 2);
+}
+END_TEST
+
+/* Receivers that have not run yet may move between schedulers (work
+ * stealing) while senders already send to them: each sender's order must
+ * survive the move.  Senders are picked among candidates spawned from a
+ * plain thread (round-robin) so they run on the other scheduler than
+ * main's; the receivers all start out on main's and spin before their
+ * first receive so its queue stays long, and then sleep, so that senders
+ * run in between; the senders sleep between rounds so their scheduler
+ * goes idle and steals receivers that already hold their earlier
+ * messages. */
+enum { MOVERS = 200, CANDIDATES = 8, MOVE_ROUNDS = 10 };
+static hv_term movers[MOVERS];
+
+static void
+spin_us(long us)
+{
+    double until = now_ms() + (double)us / 1000.0;
+    while (now_ms() < until)
+        ;
+}
+
+static void
+mover(void *arg)
+{
+    long next[CANDIDATES] = {0};
+    bool in_order = true;
+    int64_t expect = (int64_t)(intptr_t)arg >> 16;
+    /* The later half, which a thief takes first, starts fast, so the thief
+     * soon idles again and takes more. */
+    spin_us(((intptr_t)arg & 0xffff) >= MOVERS / 2 ? 0 : 300);
+    /* Senders on this scheduler get to run before the first receive. */
+    hv_sleep(2);
+    for (int64_t k = 0; k < expect * MOVE_ROUNDS; k++) {
+        hv_term m = HV_NONE;
+        if (hv_recv(10000, &m) != HV_OK) {
+            in_order = false;
+            break;
+        }
+        int64_t j = elem_int(m, 0), round = elem_int(m, 1);
+        hv_release(m);
+        if (j < 0 || j >= CANDIDATES || round != next[j]) {
+            in_order = false;
+            break;
+        }
+        next[j]++;
+    }
+    hv_send(main_pid, hv_atom(in_order ? "in_order" : "reordered"));
+}
+
+static void
+move_sender(void *arg)
+{
+    hv_proc_info info;
+    (void)arg;
+    hv_process_info(hv_self(), &info);
+    hv_send(main_pid, hv_tuple(3, hv_atom("sender_on"), hv_int(info.scheduler),
+                               hv_self()));
+    hv_term m = HV_NONE;
+    if (hv_recv(10000, &m) != HV_OK || !is_tagged(m, "go")) {
+        hv_release(m);
+        return;
+    }
+    int64_t j = elem_int(m, 1);
+    hv_release(m);
+    for (int round = 0; round < MOVE_ROUNDS; round++) {
+        for (int r = 0; r < MOVERS; r++)
+            hv_send(movers[r], hv_tuple(2, hv_int(j), hv_int(round)));
+        hv_sleep(1);
+    }
+}
+
+static void *
+spawn_candidates(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < CANDIDATES; i++)
+        EXPECT(hv_spawn(move_sender, NULL) != HV_NONE);
+    return NULL;
+}
+
+static void
+moving_main(void *arg)
+{
+    pthread_t th;
+    hv_term away[CANDIDATES];
+    int n_away = 0;
+    (void)arg;
+    main_pid = hv_self();
+    hv_proc_info info;
+    EXPECT(hv_process_info(hv_self(), &info) == HV_OK);
+    EXPECT(pthread_create(&th, NULL, spawn_candidates, NULL) == 0);
+    pthread_join(th, NULL);
+    for (int i = 0; i < CANDIDATES; i++) {
+        hv_term m = HV_NONE;
+        EXPECT(hv_recv(10000, &m) == HV_OK);
+        if (elem_int(m, 1) != (int64_t)info.scheduler)
+            away[n_away++] = hv_tuple_at(m, 2);
+        else
+            hv_send(hv_tuple_at(m, 2), hv_atom("quit"));
+        hv_release(m); /* pids are immediates: away[] stays valid */
+    }
+    EXPECT(n_away > 0);
+    for (int r = 0; r < MOVERS; r++) {
+        movers[r] = hv_spawn(mover, (void *)(((intptr_t)n_away << 16) | r));
+        EXPECT(movers[r] != HV_NONE);
+    }
+    for (int j = 0; j < n_away; j++)
+        hv_send(away[j], hv_tuple(2, hv_atom("go"), hv_int(j)));
+    int reordered = 0;
+    for (int r = 0; r < MOVERS; r++) {
+        hv_term m = HV_NONE;
+        EXPECT(hv_recv(20000, &m) == HV_OK);
+        reordered += !is_atom(m, "in_order");
+        hv_release(m);
+    }
+    if (reordered > 0)
+        fprintf(stderr,
+                "moving receivers: %d of %d saw a sender's "
+                "messages out of order\n",
+                reordered, MOVERS);
+    EXPECT(reordered == 0);
+}
+
+START_TEST(test_mailbox_keeps_order_while_unstarted_receivers_change_scheduler)
+{
+    for (int i = 0; i < 5 && atomic_load(&fails) == 0; i++)
+        run(moving_main, 2);
+}
+END_TEST
+
+/* ---- core: receive and timeouts -------------------------------------- */
+
+static void
+poll_main(void *arg)
+{
+    (void)arg;
+    hv_term m = HV_ATOM_TRUE;
+    double t0 = now_ms();
+    EXPECT(hv_recv(0, &m) == HV_ETIMEOUT);
+    EXPECT(m == HV_NONE);
+    EXPECT(now_ms() - t0 < 500);
+    EXPECT(hv_send(hv_self(), boxed("polled", 1)) == HV_OK);
+    m = HV_NONE;
+    EXPECT(hv_recv(0, &m) == HV_OK);
+    EXPECT(is_tagged(m, "polled") && elem_int(m, 1) == 1);
+    hv_release(m);
+    m = HV_ATOM_TRUE;
+    EXPECT(hv_recv(0, &m) == HV_ETIMEOUT);
+    EXPECT(m == HV_NONE);
+}
+
+START_TEST(test_mailbox_recv_with_timeout_0_polls)
+{
+    run(poll_main, 2);
+}
+END_TEST
+
+static void
+timeout_main(void *arg)
+{
+    static const int64_t waits[] = {1, 10, 50, 120};
+    (void)arg;
+    for (size_t i = 0; i < sizeof waits / sizeof waits[0]; i++) {
+        hv_term m = HV_ATOM_TRUE;
+        double t0 = now_ms();
+        EXPECT(hv_recv(waits[i], &m) == HV_ETIMEOUT);
+        double took = now_ms() - t0;
+        EXPECT(m == HV_NONE);
+        EXPECT(took >= (double)waits[i]);         /* at least the timeout */
+        EXPECT(took < (double)waits[i] + 1000.0); /* and not far past it */
+    }
+}
+
+START_TEST(test_mailbox_recv_with_a_finite_timeout_waits_about_that_long)
+{
+    run(timeout_main, 2);
+}
+END_TEST
+
+static void
+late_sender(void *arg)
+{
+    hv_sleep((int64_t)(intptr_t)arg);
+    hv_send(main_pid, boxed("late", 7));
+}
+
+static void
+infinity_main(void *arg)
+{
+    (void)arg;
+    main_pid = hv_self();
+    hv_term m = HV_NONE;
+    double t0 = now_ms();
+    EXPECT(hv_spawn(late_sender, (void *)(intptr_t)60) != HV_NONE);
+    EXPECT(hv_recv(HV_INFINITY, &m) == HV_OK);
+    EXPECT(now_ms() - t0 >= 55);
+    EXPECT(is_tagged(m, "late") && elem_int(m, 1) == 7);
+    hv_release(m);
+    /* A message ends a long finite wait early. */
+    t0 = now_ms();
+    m = HV_NONE;
+    EXPECT(hv_spawn(late_sender, (void *)(intptr_t)20) != HV_NONE);
+    EXPECT(hv_recv(20000, &m) == HV_OK);
+    EXPECT(now_ms() - t0 < 5000);
+    EXPECT(is_tagged(m, "late"));
+    hv_release(m);
+}
+
+START_TEST(
+    test_mailbox_recv_infinity_waits_for_a_message_and_a_message_ends_a_wait)
+{
+    run(infinity_main, 2);
+}
+END_TEST
+
+static void
+self_main(void *arg)
+{
+    long n = hv_check_scale(5000);
+    (void)arg;
+    for (long i = 0; i < n; i++)
+        EXPECT(hv_send(hv_self(), boxed("me", i)) == HV_OK);
+    for (long i = 0; i < n; i++) {
+        hv_term m = HV_NONE;
+        EXPECT(hv_recv(0, &m) == HV_OK);
+        if (!is_tagged(m, "me") || elem_int(m, 1) != i) {
+            EXPECT(!"messages to self out of order");
+            hv_release(m);
+            return;
+        }
+        hv_release(m);
+    }
+    hv_term m = HV_ATOM_TRUE;
+    EXPECT(hv_recv(0, &m) == HV_ETIMEOUT);
+}
+
+START_TEST(test_mailbox_messages_to_self_arrive_in_order)
+{
+    run(self_main, 2);
+}
+END_TEST
+
+static void
+name_main(void *arg)
+{
+    (void)arg;
+    hv_term name = hv_atom("mailbox_test_name");
+    EXPECT(hv_register(name, hv_self(), NULL) == HV_OK);
+    EXPECT(hv_send(name, boxed("by_name", 3)) == HV_OK);
+    hv_term m = HV_NONE;
+    EXPECT(hv_recv(1000, &m) == HV_OK);
+    EXPECT(is_tagged(m, "by_name") && elem_int(m, 1) == 3);
+    hv_release(m);
+}
+
+START_TEST(test_mailbox_send_to_a_registered_name_arrives)
+{
+    run(name_main, 2);
+}
+END_TEST
+
+/* ---- core: large messages -------------------------------------------- */
+
+enum { BIG_BIN = 1 << 20, BIG_TUPLE = 1000, BIG_LIST = 100000 };
+
+static void
+big_sender(void *arg)
+{
+    uint8_t *bytes;
+    hv_term bin = hv_binary_alloc(BIG_BIN, &bytes);
+    hv_term elems[BIG_TUPLE];
+    hv_term list = HV_NIL;
+    (void)arg;
+    if (bin != HV_NONE)
+        for (size_t i = 0; i < BIG_BIN; i++)
+            bytes[i] = (uint8_t)(i * 31 + 7);
+    for (size_t i = 0; i < BIG_TUPLE; i++) {
+        uint8_t small[64];
+        memset(small, (int)(i & 0xff), sizeof small);
+        elems[i] = hv_binary(small, sizeof small);
+    }
+    for (long i = BIG_LIST - 1; i >= 0; i--)
+        list = hv_cons(hv_int(i), list);
+    EXPECT(hv_send(main_pid, hv_tuple(4, hv_atom("big"), bin,
+                                      hv_tuple_v(BIG_TUPLE, elems), list)) ==
+           HV_OK);
+}
+
+static void
+big_main(void *arg)
+{
+    (void)arg;
+    main_pid = hv_self();
+    EXPECT(hv_spawn(big_sender, NULL) != HV_NONE);
+    hv_term m = HV_NONE;
+    EXPECT(hv_recv(10000, &m) == HV_OK);
+    EXPECT(is_tagged(m, "big") && hv_tuple_size(m) == 4);
+    size_t len = 0;
+    const uint8_t *bytes = hv_binary_data(hv_tuple_at(m, 1), &len);
+    EXPECT(bytes != NULL && len == BIG_BIN);
+    if (bytes != NULL && len == BIG_BIN) {
+        size_t bad = 0;
+        for (size_t i = 0; i < BIG_BIN; i++)
+            bad += bytes[i] != (uint8_t)(i * 31 + 7);
+        EXPECT(bad == 0);
+    }
+    hv_term tuple = hv_tuple_at(m, 2);
+    EXPECT(hv_tuple_size(tuple) == BIG_TUPLE);
+    for (size_t i = 0; i < BIG_TUPLE && hv_tuple_size(tuple) == BIG_TUPLE;
+         i++) {
+        const uint8_t *b = hv_binary_data(hv_tuple_at(tuple, i), &len);
+        if (b == NULL || len != 64 || b[0] != (uint8_t)i ||
+            b[63] != (uint8_t)i) {
+            EXPECT(!"an element of the large tuple changed");
+            break;
+        }
+    }
+    hv_term list = hv_tuple_at(m, 3);
+    EXPECT(hv_list_length(list) == BIG_LIST);
+    long i = 0;
+    for (hv_term c = list; hv_is_cons(c); c = hv_list_tail(c), i++) {
+        int64_t v;
+        if (hv_int_value(hv_list_head(c), &v) != HV_OK || v != i) {
+            EXPECT(!"an element of the long list changed");
+            break;
+        }
+    }
+    hv_release(m);
+}
+
+START_TEST(test_mailbox_large_messages_arrive_intact_and_are_freed)
+{
+    run(big_main, 2);
+}
+END_TEST
+
+/* Messages nobody receives are freed with the mailbox: the receiver's,
+ * when it ends, and main's, when hv_run ends. */
+static void
+hoarder(void *arg)
+{
+    (void)arg;
+    hv_term m = HV_NONE;
+    /* Wait for the first message, leave the rest queued and return. */
+    EXPECT(hv_recv(5000, &m) == HV_OK);
+    hv_release(m);
+    hv_sleep(20);
+}
+
+/* Takes one message, then sleeps until the runtime ends it. */
+static void
+hoard_forever(void *arg)
+{
+    (void)arg;
+    hv_term m = HV_NONE;
+    EXPECT(hv_recv(5000, &m) == HV_OK);
+    hv_release(m);
+    hv_sleep(60000);
+}
+
+static void
+unread_main(void *arg)
+{
+    (void)arg;
+    hv_term h = hv_spawn(hoarder, NULL);
+    EXPECT(h != HV_NONE);
+    for (int i = 0; i < 100; i++)
+        EXPECT(hv_send(h, boxed("unread", i)) == HV_OK);
+    EXPECT(wait_dead(h));
+    for (int i = 0; i < 100; i++)
+        EXPECT(hv_send(hv_self(), boxed("left", i)) == HV_OK);
+    /* A process that is still alive when main ends, with a full box. */
+    hv_term w = hv_spawn(hoard_forever, NULL);
+    EXPECT(w != HV_NONE);
+    hv_send(w, hv_atom("first"));
+    for (int i = 0; i < 100; i++)
+        EXPECT(hv_send(w, boxed("orphan", i)) == HV_OK);
+}
+
+START_TEST(test_mailbox_unreceived_messages_are_freed_when_processes_end)
+{
+    run(unread_main, 2);
+}
+END_TEST
+
+/* ---- edges: dead and never-existing pids ----------------------------- */
+
+static atomic_int stray_seen;
+
+/* Reports whether anything arrived in 50 ms; used to occupy a slot a dead
+ * process left. */
+static void
+stray_watcher(void *arg)
+{
+    (void)arg;
+    hv_term m = HV_NONE;
+    if (hv_recv(50, &m) == HV_OK) {
+        atomic_fetch_add(&stray_seen, 1);
+        hv_release(m);
+    }
+    hv_send(main_pid, hv_atom("watched"));
+}
+
+static void
+dead_main(void *arg)
+{
+    (void)arg;
+    main_pid = hv_self();
+    atomic_store(&stray_seen, 0);
+    hv_term child = hv_spawn(quit_at_once, NULL);
+    EXPECT(child != HV_NONE);
+    EXPECT(wait_dead(child));
+    /* New processes may reuse the dead one's slot: none may get its mail. */
+    hv_term watchers[8];
+    for (int i = 0; i < 8; i++)
+        watchers[i] = hv_spawn(stray_watcher, NULL);
+    for (int i = 0; i < 10; i++)
+        EXPECT(hv_send(child, boxed("to_the_dead", i)) == HV_OK);
+    /* Pids that never existed: a far slot, and this process's own slot one
+     * generation on (a stale or future pid must read as dead). */
+    EXPECT(hv_send(hv_pid_local(54321, 9), boxed("never", 1)) == HV_OK);
+    EXPECT(hv_send(hv_pid_local(1000000, 1), boxed("never", 2)) == HV_OK);
+    uint32_t number, serial, creation;
+    hv_term node;
+    EXPECT(hv_pid_fields(hv_self(), &node, &number, &serial, &creation) ==
+           HV_OK);
+    hv_term other_gen = hv_pid_local(number, (serial + 1) & 0xfffffff);
+    EXPECT(hv_send(other_gen, boxed("other_generation", 3)) == HV_OK);
+    for (int i = 0; i < 8; i++) {
+        hv_term m = HV_NONE;
+        EXPECT(watchers[i] != HV_NONE);
+        EXPECT(hv_recv(5000, &m) == HV_OK);
+        EXPECT(is_atom(m, "watched"));
+        hv_release(m);
+    }
+    EXPECT(atomic_load(&stray_seen) == 0);
+    hv_term m = HV_ATOM_TRUE;
+    EXPECT(hv_recv(20, &m) == HV_ETIMEOUT); /* other_gen was not me */
+    EXPECT(m == HV_NONE);
+}
+
+START_TEST(test_mailbox_send_to_a_dead_or_never_existing_pid_is_ok_and_freed)
+{
+    run(dead_main, 2);
+}
+END_TEST
+
+/* ---- errors ----------------------------------------------------------- */
+
+static void
+send_errors_main(void *arg)
+{
+    (void)arg;
+    hv_term to;
+    EXPECT(hv_send(hv_self(), HV_NONE) == HV_EBADARG);
+    EXPECT(hv_send(hv_int(5), boxed("bad_to", 1)) == HV_EBADARG);
+    EXPECT(hv_send(HV_NONE, boxed("bad_to", 2)) == HV_EBADARG);
+    EXPECT(hv_send(HV_NIL, boxed("bad_to", 3)) == HV_EBADARG);
+    to = hv_ref_make();
+    EXPECT(hv_send(to, boxed("bad_to", 4)) == HV_EBADARG);
+    hv_release(to);
+    to = hv_string("not a pid");
+    EXPECT(hv_send(to, boxed("bad_to", 5)) == HV_EBADARG);
+    hv_release(to);
+    to = hv_tuple(2, hv_self(), hv_int(1));
+    EXPECT(hv_send(to, boxed("bad_to", 6)) == HV_EBADARG);
+    hv_release(to);
+    to = hv_pid_remote(hv_atom("elsewhere@host"), 1, 2, 3);
+    EXPECT(to != HV_NONE && hv_is_pid(to));
+    EXPECT(hv_send(to, boxed("remote", 7)) == HV_EBADARG);
+    hv_release(to);
+    EXPECT(hv_send(hv_atom("nobody_is_registered_so"), boxed("nobody", 8)) ==
+           HV_ENOPROC);
+    /* None of it reached me. */
+    hv_term m = HV_ATOM_TRUE;
+    EXPECT(hv_recv(0, &m) == HV_ETIMEOUT);
+}
+
+START_TEST(test_mailbox_send_rejects_bad_arguments_and_frees_the_message)
+{
+    run(send_errors_main, 2);
+}
+END_TEST
+
+static bool
+always(hv_term msg, void *ctx)
+{
+    (void)msg;
+    (void)ctx;
+    return true;
+}
+
+START_TEST(test_mailbox_recv_outside_a_runtime_is_badarg)
+{
+    hv_term m = HV_ATOM_TRUE;
+    ck_assert_int_eq(hv_recv(0, &m), HV_EBADARG);
+    ck_assert_int_eq(hv_recv(10, &m), HV_EBADARG);
+    ck_assert_int_eq(hv_recv_if(always, NULL, 0, &m), HV_EBADARG);
+}
+END_TEST
+
+static atomic_int thread_recv_rc, thread_recv_if_rc;
+
+static void *
+recv_thread(void *arg)
+{
+    hv_term m = HV_ATOM_TRUE;
+    (void)arg;
+    atomic_store(&thread_recv_rc, hv_recv(10, &m));
+    atomic_store(&thread_recv_if_rc, hv_recv_if(always, NULL, 10, &m));
+    hv_send(main_pid, hv_atom("thread_done"));
+    return NULL;
+}
+
+static void
+thread_recv_main(void *arg)
+{
+    pthread_t th;
+    (void)arg;
+    main_pid = hv_self();
+    EXPECT(pthread_create(&th, NULL, recv_thread, NULL) == 0);
+    hv_term m = HV_NONE;
+    EXPECT(hv_recv(10000, &m) == HV_OK);
+    EXPECT(is_atom(m, "thread_done")); /* the thread took nothing of mine */
+    hv_release(m);
+    pthread_join(th, NULL);
+    EXPECT(atomic_load(&thread_recv_rc) == HV_EBADARG);
+    EXPECT(atomic_load(&thread_recv_if_rc) == HV_EBADARG);
+}
+
+START_TEST(test_mailbox_recv_from_a_plain_thread_is_badarg)
+{
+    run(thread_recv_main, 2);
+}
+END_TEST
+
+static atomic_int cleanup_recv_rc, cleanup_recv_if_rc;
+
+static void
+cleanup_tries_recv(void *arg)
+{
+    hv_term m = HV_ATOM_TRUE;
+    (void)arg;
+    atomic_store(&cleanup_recv_rc, hv_recv(0, &m));
+    if (m != HV_ATOM_TRUE && m != HV_NONE)
+        hv_release(m);
+    m = HV_ATOM_TRUE;
+    atomic_store(&cleanup_recv_if_rc, hv_recv_if(always, NULL, 0, &m));
+    if (m != HV_ATOM_TRUE && m != HV_NONE)
+        hv_release(m);
+    hv_send(main_pid, hv_atom("cleaned_up"));
+}
+
+static void
+deferring(void *arg)
+{
+    (void)arg;
+    EXPECT(hv_defer(cleanup_tries_recv, NULL) == HV_OK);
+    /* Leave something to take, so a wrong HV_OK shows. */
+    hv_send(hv_self(), boxed("bait", 1));
+    hv_send(hv_self(), boxed("bait", 2));
+}
+
+static void
+cleanup_recv_main(void *arg)
+{
+    (void)arg;
+    main_pid = hv_self();
+    atomic_store(&cleanup_recv_rc, 1);
+    atomic_store(&cleanup_recv_if_rc, 1);
+    EXPECT(hv_spawn(deferring, NULL) != HV_NONE);
+    hv_term m = HV_NONE;
+    EXPECT(hv_recv(5000, &m) == HV_OK);
+    EXPECT(is_atom(m, "cleaned_up"));
+    hv_release(m);
+    EXPECT(atomic_load(&cleanup_recv_rc) == HV_EBADARG);
+    EXPECT(atomic_load(&cleanup_recv_if_rc) == HV_EBADARG);
+}
+
+START_TEST(test_mailbox_recv_from_a_defer_cleanup_is_badarg)
+{
+    run(cleanup_recv_main, 2);
+}
+END_TEST
+
+/* ---- selective receive ------------------------------------------------ */
+
+static bool
+is_even_int(hv_term msg, void *ctx)
+{
+    int64_t v;
+    (void)ctx;
+    return hv_int_value(msg, &v) == HV_OK && v % 2 == 0;
+}
+
+static bool
+never(hv_term msg, void *ctx)
+{
+    (void)msg;
+    (void)ctx;
+    return false;
+}
+
+/* Takes every message left and checks they are the ints in want, in
+ * order, and nothing else. */
+static void
+expect_ints_left(const int64_t *want, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        hv_term m = HV_NONE;
+        int64_t v = -1;
+        EXPECT(hv_recv(0, &m) == HV_OK);
+        EXPECT(hv_int_value(m, &v) == HV_OK);
+        if (v != want[i]) {
+            EXPECT(!"messages left behind are out of their order");
+            hv_release(m);
+            return;
+        }
+        hv_release(m);
+    }
+    hv_term m = HV_ATOM_TRUE;
+    EXPECT(hv_recv(0, &m) == HV_ETIMEOUT);
+}
+
+static void
+recv_if_order_main(void *arg)
+{
+    (void)arg;
+    static const int64_t odd_then_rest[] = {1, 3, 5, 6, 7, 8, 9, 10};
+    for (int i = 1; i <= 10; i++)
+        EXPECT(hv_send(hv_self(), hv_int(i)) == HV_OK);
+    hv_term m = HV_NONE;
+    int64_t v = -1;
+    EXPECT(hv_recv_if(is_even_int, NULL, 0, &m) == HV_OK);
+    EXPECT(hv_int_value(m, &v) == HV_OK && v == 2);
+    EXPECT(hv_recv_if(is_even_int, NULL, 1000, &m) == HV_OK);
+    EXPECT(hv_int_value(m, &v) == HV_OK && v == 4);
+    /* No match: poll and a finite wait both time out, taking nothing. */
+    m = HV_ATOM_TRUE;
+    EXPECT(hv_recv_if(never, NULL, 0, &m) == HV_ETIMEOUT);
+    EXPECT(m == HV_NONE);
+    m = HV_ATOM_TRUE;
+    double t0 = now_ms();
+    EXPECT(hv_recv_if(never, NULL, 40, &m) == HV_ETIMEOUT);
+    double took = now_ms() - t0;
+    EXPECT(took >= 40 && took < 1040);
+    EXPECT(m == HV_NONE);
+    expect_ints_left(odd_then_rest, 8);
+}
+
+START_TEST(
+    test_mailbox_recv_if_takes_the_oldest_match_and_leaves_the_rest_in_order)
+{
+    run(recv_if_order_main, 2);
+}
+END_TEST
+
+enum { QUEUED = 5, ARRIVING = 20, TAGGED = QUEUED + ARRIVING + 1 };
+static int pred_calls[TAGGED];
+static atomic_int pred_bad;
+
+/* Counts calls per message id; matches {want, Id}. */
+static bool
+count_and_match_want(hv_term msg, void *ctx)
+{
+    int64_t id = elem_int(msg, 1);
+    (void)ctx;
+    if (id < 0 || id >= TAGGED) {
+        atomic_fetch_add(&pred_bad, 1);
+        return false;
+    }
+    pred_calls[id]++;
+    return is_tagged(msg, "want");
+}
+
+static void
+trickle_sender(void *arg)
+{
+    (void)arg;
+    for (int id = QUEUED; id < QUEUED + ARRIVING; id++) {
+        hv_send(main_pid, hv_tuple(2, hv_atom("skip"), hv_int(id)));
+        hv_sleep(1 + id % 2); /* let the receiver wait between arrivals */
+    }
+    hv_send(main_pid, hv_tuple(2, hv_atom("want"), hv_int(TAGGED - 1)));
+}
+
+static void
+no_retest_main(void *arg)
+{
+    (void)arg;
+    main_pid = hv_self();
+    memset(pred_calls, 0, sizeof pred_calls);
+    atomic_store(&pred_bad, 0);
+    for (int id = 0; id < QUEUED; id++)
+        hv_send(hv_self(), hv_tuple(2, hv_atom("skip"), hv_int(id)));
+    EXPECT(hv_spawn(trickle_sender, NULL) != HV_NONE);
+    hv_term m = HV_NONE;
+    EXPECT(hv_recv_if(count_and_match_want, NULL, 10000, &m) == HV_OK);
+    EXPECT(is_tagged(m, "want") && elem_int(m, 1) == TAGGED - 1);
+    hv_release(m);
+    EXPECT(atomic_load(&pred_bad) == 0);
+    int tested_once = 0;
+    for (int id = 0; id < TAGGED; id++)
+        tested_once += pred_calls[id] == 1;
+    EXPECT(tested_once == TAGGED);
+    /* The rejected ones are all still there, in the order they came. */
+    for (int id = 0; id < QUEUED + ARRIVING; id++) {
+        m = HV_NONE;
+        EXPECT(hv_recv(0, &m) == HV_OK);
+        if (!is_tagged(m, "skip") || elem_int(m, 1) != id) {
+            EXPECT(!"a rejected message moved or vanished");
+            hv_release(m);
+            return;
+        }
+        hv_release(m);
+    }
+    m = HV_ATOM_TRUE;
+    EXPECT(hv_recv(0, &m) == HV_ETIMEOUT);
+}
+
+START_TEST(test_mailbox_recv_if_tests_each_message_once_while_it_waits)
+{
+    run(no_retest_main, 2);
+}
+END_TEST
+
+static bool
+is_target(hv_term msg, void *ctx)
+{
+    int64_t v;
+    return hv_int_value(msg, &v) == HV_OK && v == *(const int64_t *)ctx;
+}
+
+static int64_t target;
+
+static void
+delayed_int_sender(void *arg)
+{
+    hv_sleep(20);
+    hv_send(main_pid, hv_int((int64_t)(intptr_t)arg));
+}
+
+/* A new receive starts from the oldest message again, and a match that
+ * arrives during a finite wait ends it. */
+static void
+fresh_scan_main(void *arg)
+{
+    (void)arg;
+    static const int64_t rest[] = {1, 3};
+    main_pid = hv_self();
+    for (int i = 1; i <= 3; i++)
+        hv_send(hv_self(), hv_int(i));
+    hv_term m = HV_NONE;
+    int64_t v = -1;
+    target = 42;
+    EXPECT(hv_spawn(delayed_int_sender, (void *)(intptr_t)42) != HV_NONE);
+    EXPECT(hv_recv_if(is_target, &target, 5000, &m) == HV_OK);
+    EXPECT(hv_int_value(m, &v) == HV_OK && v == 42);
+    target = 2; /* rejected by the last receive; a new one must find it */
+    m = HV_NONE;
+    EXPECT(hv_recv_if(is_target, &target, 0, &m) == HV_OK);
+    EXPECT(hv_int_value(m, &v) == HV_OK && v == 2);
+    expect_ints_left(rest, 2);
+}
+
+START_TEST(test_mailbox_recv_if_starts_each_receive_from_the_oldest_message)
+{
+    run(fresh_scan_main, 2);
+}
+END_TEST
 
 Suite *
 hv_check_suite(void)
 {
-    return suite_create("mailbox");
+    Suite *s = suite_create("mailbox");
+    TCase *tc = hv_check_tcase(s, "core");
+    tcase_add_test(
+        tc,
+        test_mailbox_keeps_each_senders_order_with_8_senders_on_2_schedulers);
+    tcase_add_test(
+        tc,
+        test_mailbox_keeps_each_senders_order_with_8_senders_on_4_schedulers);
+    tcase_add_test(
+        tc,
+        test_mailbox_keeps_each_senders_order_with_8_senders_on_1_scheduler);
+    tcase_add_test(tc, test_mailbox_keeps_order_for_plain_thread_senders_too);
+    tcase_add_test(
+        tc,
+        test_mailbox_keeps_order_while_unstarted_receivers_change_scheduler);
+    tcase_add_test(tc, test_mailbox_recv_with_timeout_0_polls);
+    tcase_add_test(
+        tc, test_mailbox_recv_with_a_finite_timeout_waits_about_that_long);
+    tcase_add_test(
+        tc,
+        test_mailbox_recv_infinity_waits_for_a_message_and_a_message_ends_a_wait);
+    tcase_add_test(tc, test_mailbox_messages_to_self_arrive_in_order);
+    tcase_add_test(tc, test_mailbox_send_to_a_registered_name_arrives);
+    tcase_add_test(tc, test_mailbox_large_messages_arrive_intact_and_are_freed);
+    tcase_add_test(
+        tc, test_mailbox_unreceived_messages_are_freed_when_processes_end);
+
+    tc = hv_check_tcase(s, "selective");
+    tcase_add_test(
+        tc,
+        test_mailbox_recv_if_takes_the_oldest_match_and_leaves_the_rest_in_order);
+    tcase_add_test(tc,
+                   test_mailbox_recv_if_tests_each_message_once_while_it_waits);
+    tcase_add_test(
+        tc, test_mailbox_recv_if_starts_each_receive_from_the_oldest_message);
+
+    tc = hv_check_tcase(s, "edges");
+    tcase_add_test(
+        tc, test_mailbox_send_to_a_dead_or_never_existing_pid_is_ok_and_freed);
+
+    tc = hv_check_tcase(s, "errors");
+    tcase_add_test(
+        tc, test_mailbox_send_rejects_bad_arguments_and_frees_the_message);
+    tcase_add_test(tc, test_mailbox_recv_outside_a_runtime_is_badarg);
+    tcase_add_test(tc, test_mailbox_recv_from_a_plain_thread_is_badarg);
+    tcase_add_test(tc, test_mailbox_recv_from_a_defer_cleanup_is_badarg);
+    return s;
 }
