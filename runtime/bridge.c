@@ -7,6 +7,7 @@
  * dropped on sight instead of surfacing in a later receive (what
  * gen_server's aliases do for Erlang). */
 #include <string.h>
+#include <unistd.h>
 
 #include "runtime/alloc.h"
 #include "runtime/ptable.h"
@@ -110,15 +111,24 @@ refset_remove(struct refset *rs, hv_term k)
 
 static pthread_mutex_t bridges_lock = PTHREAD_MUTEX_INITIALIZER;
 
+static hv_bridge *open_in(hv_error *err);
+
 hv_bridge *
 hv_bridge_open(hv_error *err)
 {
-    if (!atomic_load_explicit(&hv__rt.running, memory_order_acquire) ||
-        atomic_load_explicit(&hv__rt.stopping, memory_order_acquire)) {
+    if (!hv__api_enter()) {
         hv__error_set(err, HV_EBADARG, 0, 0, 0,
                       "hv_bridge_open: the runtime is not running");
         return NULL;
     }
+    hv_bridge *b = open_in(err);
+    hv__api_leave();
+    return b;
+}
+
+static hv_bridge *
+open_in(hv_error *err)
+{
     hv_bridge *b = hv__alloc(sizeof *b);
     struct hv__proc *p = hv__proc_new(K_BRIDGE);
     if (b == NULL || p == NULL) {
@@ -172,10 +182,24 @@ hv_bridge_close(hv_bridge *b)
 {
     if (b == NULL)
         return;
-    pthread_mutex_lock(&bridges_lock);
-    if (!b->stopped)
-        end_proc(b->p, true);
-    pthread_mutex_unlock(&bridges_lock);
+    if (hv__api_enter()) {
+        pthread_mutex_lock(&bridges_lock);
+        if (!b->stopped)
+            end_proc(b->p, true);
+        pthread_mutex_unlock(&bridges_lock);
+        hv__api_leave();
+    } else {
+        /* The runtime is stopping (or stopped): hv_stop ends the bridge's
+         * process part; wait until it has. */
+        for (;;) {
+            pthread_mutex_lock(&bridges_lock);
+            bool done = b->stopped;
+            pthread_mutex_unlock(&bridges_lock);
+            if (done)
+                break;
+            usleep(1000);
+        }
+    }
     hv__proc_free(b->p);
     hv__free(b->abandoned.keys, b->abandoned.cap * sizeof(hv_term));
     hv__free(b, sizeof *b);
@@ -229,7 +253,11 @@ hv_bridge_recv(hv_bridge *b, int64_t timeout_ms, hv_term *msg)
         *msg = HV_NONE;
     if (b == NULL || msg == NULL)
         return HV_EBADARG;
-    return receive(b, NULL, NULL, timeout_ms, msg);
+    if (!hv__api_enter())
+        return HV_ENOPROC;
+    int rc = receive(b, NULL, NULL, timeout_ms, msg);
+    hv__api_leave();
+    return rc;
 }
 
 /* Matches {Ref, _} for the call's ref, and abandoned replies (so they
@@ -249,9 +277,31 @@ is_reply(hv_term msg, void *ctx)
     return ref == m->ref || refset_has(&m->b->abandoned, ref);
 }
 
+static int call_in(hv_bridge *b, hv_term to, hv_term request,
+                   int64_t timeout_ms, hv_term *reply);
+
 int
 hv_bridge_call(hv_bridge *b, hv_term to, hv_term request, int64_t timeout_ms,
                hv_term *reply)
+{
+    if (reply != NULL)
+        *reply = HV_NONE;
+    if (b == NULL || reply == NULL || request == HV_NONE) {
+        hv_release(request);
+        return HV_EBADARG;
+    }
+    if (!hv__api_enter()) {
+        hv_release(request);
+        return HV_ENOPROC;
+    }
+    int rc = call_in(b, to, request, timeout_ms, reply);
+    hv__api_leave();
+    return rc;
+}
+
+static int
+call_in(hv_bridge *b, hv_term to, hv_term request, int64_t timeout_ms,
+        hv_term *reply)
 {
     if (reply != NULL)
         *reply = HV_NONE;

@@ -10,9 +10,13 @@ hv_process_info(hv_term pid, hv_proc_info *info)
 {
     if (info == NULL || hv__imm_tag(pid) != HV__TAG_PID)
         return HV_EBADARG;
-    struct hv__proc *p = hv__ptable_pin(pid);
-    if (p == NULL)
+    if (!hv__api_enter())
         return HV_ENOPROC;
+    struct hv__proc *p = hv__ptable_pin(pid);
+    if (p == NULL) {
+        hv__api_leave();
+        return HV_ENOPROC;
+    }
     /* Another thread may be changing these; each is read once, so the
      * record is a snapshot of fields that were each true at some point. */
     uint32_t st = atomic_load_explicit(&p->state, memory_order_relaxed) &
@@ -47,6 +51,7 @@ hv_process_info(hv_term pid, hv_proc_info *info)
     info->bridge = p->kind == K_BRIDGE;
     info->scheduler = hv__ptable_home(p);
     hv__ptable_unpin(p);
+    hv__api_leave();
     return HV_OK;
 }
 
@@ -68,7 +73,10 @@ size_t
 hv_processes(hv_term *out, size_t cap)
 {
     struct collect c = {.out = out, .cap = out != NULL ? cap : 0, .n = 0};
+    if (!hv__api_enter())
+        return 0;
     hv__ptable_each(collect_one, &c);
+    hv__api_leave();
     return c.n;
 }
 

@@ -7,6 +7,12 @@
 #include "runtime/sched.h"
 #include "runtime/util.h"
 
+_Atomic uint32_t hv__foreign_calls;
+
+/* Guards hv_start and hv_stop against each other and themselves. */
+enum { PHASE_STOPPED, PHASE_STARTING, PHASE_RUNNING, PHASE_STOPPING };
+static _Atomic int phase;
+
 #define DEFAULT_STACK ((size_t)1 << 20)
 #define DEFAULT_MAX_PROCS ((size_t)1 << 20)
 #define DEFAULT_SPIN_US 50
@@ -73,13 +79,25 @@ init_sched(struct hv__sched *s, unsigned index)
     return rc;
 }
 
+static int start_in(const hv_config *config);
+
 int
 hv_start(const hv_config *config)
 {
-    hv_config cfg;
-    if (atomic_load_explicit(&hv__rt.running, memory_order_acquire) ||
-        hv__tls_proc != NULL)
+    if (hv__tls_proc != NULL || hv__tls_sched != NULL)
         return HV_EBADARG;
+    int expect = PHASE_STOPPED;
+    if (!atomic_compare_exchange_strong(&phase, &expect, PHASE_STARTING))
+        return HV_EBADARG;
+    int rc = start_in(config);
+    atomic_store(&phase, rc == HV_OK ? PHASE_RUNNING : PHASE_STOPPED);
+    return rc;
+}
+
+static int
+start_in(const hv_config *config)
+{
+    hv_config cfg;
     int rc = check_config(config, &cfg);
     if (rc != HV_OK)
         return rc;
@@ -172,22 +190,24 @@ reap_left(struct hv__proc *p, void *ctx)
 int
 hv_stop(void)
 {
-    if (!atomic_load_explicit(&hv__rt.running, memory_order_acquire) ||
-        hv__tls_proc != NULL || hv__tls_sched != NULL)
+    if (hv__tls_proc != NULL || hv__tls_sched != NULL)
         return HV_EBADARG;
-    atomic_store_explicit(&hv__rt.stopping, true, memory_order_release);
+    int expect = PHASE_RUNNING;
+    if (!atomic_compare_exchange_strong(&phase, &expect, PHASE_STOPPING))
+        return HV_EBADARG;
+    atomic_store(&hv__rt.stopping, true); /* seq_cst: see hv__api_enter */
 
     /* Thread processes end themselves once they see `stopping` at a hive
-     * call; wake those that wait. */
+     * call, and bridge calls return; wake those that wait, until none is
+     * left.  Re-kicking closes the race with one just going to sleep. */
     for (;;) {
-        uint32_t n =
-            atomic_load_explicit(&hv__rt.threads_live, memory_order_acquire);
-        if (n == 0)
+        uint32_t n = atomic_load(&hv__rt.threads_live);
+        uint32_t f = atomic_load(&hv__foreign_calls);
+        if (n == 0 && f == 0)
             break;
         hv__ptable_each(kick_waiter, NULL);
-        hv__sys_futex_wait(&hv__rt.threads_live, n, 10 * 1000000);
+        hv__sys_futex_wait(&hv__rt.threads_live, n, 1000000);
     }
-    hv__ptable_each(kick_waiter, NULL); /* bridges blocked in receive */
 
     atomic_store_explicit(&hv__rt.quit, true, memory_order_release);
     for (unsigned i = 0; i < hv__rt.nsched; i++)
@@ -207,6 +227,8 @@ hv_stop(void)
     hv_release(hv__rt.main_reason);
     hv__rt.main_reason = HV_NONE;
     atomic_store_explicit(&hv__rt.running, false, memory_order_release);
+    atomic_store(&phase, PHASE_STOPPED);
+    hv__sys_futex_wake(&hv__foreign_calls, INT32_MAX); /* bridge closers */
     return HV_OK;
 }
 

@@ -142,12 +142,28 @@ spend(struct hv__proc *self)
     }
 }
 
+static int
+send_checked(hv_term to, hv_term msg);
+
 int
 hv_send(hv_term to, hv_term msg)
 {
-    if (msg == HV_NONE) {
+    if (msg == HV_NONE)
         return HV_EBADARG;
+    if (!hv__api_enter()) {
+        /* No runtime: nobody is registered and no pid is alive. */
+        bool pid = hv__imm_tag(to) == HV__TAG_PID;
+        hv_release(msg);
+        return hv_is_atom(to) ? HV_ENOPROC : pid ? HV_OK : HV_EBADARG;
     }
+    int rc = send_checked(to, msg);
+    hv__api_leave();
+    return rc;
+}
+
+static int
+send_checked(hv_term to, hv_term msg)
+{
     hv_term pid = to;
     if (hv_is_atom(to)) {
         pid = hv_whereis(to);
@@ -236,7 +252,7 @@ wait_thread(struct hv__proc *p, uint32_t waiting, int64_t deadline_ms)
         }
         uint32_t s = atomic_load_explicit(&p->state, memory_order_acquire);
         if ((s & P_STATE_MASK) == waiting && timeout_ns != 0 &&
-            !atomic_load_explicit(&hv__rt.stopping, memory_order_acquire))
+            !atomic_load(&hv__rt.stopping)) /* seq_cst: vs kick_waiter */
             hv__sys_futex_wait(&p->state, s, timeout_ns);
         s = atomic_load_explicit(&p->state, memory_order_acquire);
         if ((s & P_STATE_MASK) != waiting) {

@@ -189,9 +189,24 @@ spawn_fail(hv_error *err, int code, const char *what)
     return hv__error_set(err, code, 0, 0, 0, "hv_spawn: %s", what);
 }
 
+static int
+spawn_in(hv_fn *fn, void *arg, const hv_spawn_opts *o, hv_term *pid,
+         hv_error *err, bool is_main);
+
 int
 hv__spawn(hv_fn *fn, void *arg, const hv_spawn_opts *o, hv_term *pid,
           hv_error *err, bool is_main)
+{
+    if (!hv__api_enter())
+        return spawn_fail(err, HV_EBADARG, "the runtime is not running");
+    int rc = spawn_in(fn, arg, o, pid, err, is_main);
+    hv__api_leave();
+    return rc;
+}
+
+static int
+spawn_in(hv_fn *fn, void *arg, const hv_spawn_opts *o, hv_term *pid,
+         hv_error *err, bool is_main)
 {
     static const hv_spawn_opts none = {0};
     if (o == NULL)

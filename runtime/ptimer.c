@@ -144,8 +144,22 @@ hv__ptimer_pull(struct hv__sched *s)
     }
 }
 
+static hv_term send_after_in(int64_t ms, hv_term to, hv_term msg);
+
 hv_term
 hv_send_after(int64_t ms, hv_term to, hv_term msg)
+{
+    if (!hv__api_enter()) {
+        hv_release(msg);
+        return HV_NONE;
+    }
+    hv_term ref = send_after_in(ms, to, msg);
+    hv__api_leave();
+    return ref;
+}
+
+static hv_term
+send_after_in(int64_t ms, hv_term to, hv_term msg)
 {
     if (!atomic_load_explicit(&hv__rt.running, memory_order_acquire) ||
         atomic_load_explicit(&hv__rt.stopping, memory_order_acquire) ||
@@ -185,13 +199,23 @@ hv_send_after(int64_t ms, hv_term to, hv_term msg)
     return ref;
 }
 
+static int cancel_in(hv_term ref);
+
 int
 hv_cancel_timer(hv_term ref)
 {
     if (hv_type_of(ref) != HV_TYPE_REF)
         return HV_EBADARG;
-    if (!atomic_load_explicit(&hv__rt.running, memory_order_acquire))
+    if (!hv__api_enter())
         return 0;
+    int rc = cancel_in(ref);
+    hv__api_leave();
+    return rc;
+}
+
+static int
+cancel_in(hv_term ref)
+{
     struct ptimer **head;
     struct shard *sh = shard_of(ref, &head);
     struct ptimer *found = NULL;

@@ -108,14 +108,16 @@ hv_register(hv_term name, hv_term pid, hv_error *err)
         return hv__error_set(err, HV_EBADARG, 0, 0, 0,
                              "hv_register: the name must be an atom other "
                              "than 'undefined'");
-    if (!atomic_load_explicit(&hv__rt.running, memory_order_acquire))
-        return hv__error_set(err, HV_EBADARG, 0, 0, 0,
-                             "hv_register: the runtime is not running");
     if (hv_type_of(pid) != HV_TYPE_PID)
         return bad(err, HV_EBADARG, name, "the second argument is no pid");
+    if (!hv__api_enter())
+        return hv__error_set(err, HV_EBADARG, 0, 0, 0,
+                             "hv_register: the runtime is not running");
     struct hv__proc *p = hv__ptable_pin(pid);
-    if (p == NULL)
+    if (p == NULL) {
+        hv__api_leave();
         return bad(err, HV_ENOPROC, name, "the pid is not a live process");
+    }
     int rc = HV_OK;
     pthread_mutex_lock(&lock);
     if (find(name) != NULL) {
@@ -139,6 +141,7 @@ hv_register(hv_term name, hv_term pid, hv_error *err)
     }
     pthread_mutex_unlock(&lock);
     hv__ptable_unpin(p);
+    hv__api_leave();
     return rc;
 }
 
@@ -156,7 +159,7 @@ remove_entry(struct entry *e, struct hv__proc *owner)
 int
 hv_unregister(hv_term name)
 {
-    if (!hv_is_atom(name))
+    if (!hv_is_atom(name) || !hv__api_enter())
         return HV_EBADARG;
     int rc = HV_EBADARG;
     pthread_mutex_lock(&lock);
@@ -170,6 +173,7 @@ hv_unregister(hv_term name)
         rc = HV_OK;
     }
     pthread_mutex_unlock(&lock);
+    hv__api_leave();
     return rc;
 }
 

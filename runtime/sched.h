@@ -77,8 +77,39 @@ struct hv__rt {
 };
 
 extern struct hv__rt hv__rt;
+
+/* Calls into the runtime from threads that are neither schedulers nor
+ * processes (bridges, the embedding program) now under way.  hv_stop
+ * waits for it to drain before it frees anything they could touch. */
+extern _Atomic uint32_t hv__foreign_calls;
 extern __thread struct hv__sched *hv__tls_sched
     __attribute__((tls_model("initial-exec")));
+
+/* Brackets a public call that touches runtime structures.  Schedulers
+ * and processes pass freely (hv_stop deals with them); another thread is
+ * counted in hv__foreign_calls, and refused (false, nothing to leave)
+ * when no runtime runs or it is stopping.  The counter and `stopping` are
+ * both seq_cst, so either hv_stop sees the call or the call sees
+ * `stopping`. */
+static inline bool
+hv__api_enter(void)
+{
+    if (hv__tls_proc != NULL || hv__tls_sched != NULL)
+        return true;
+    atomic_fetch_add(&hv__foreign_calls, 1);
+    if (!atomic_load(&hv__rt.running) || atomic_load(&hv__rt.stopping)) {
+        atomic_fetch_sub(&hv__foreign_calls, 1);
+        return false;
+    }
+    return true;
+}
+
+static inline void
+hv__api_leave(void)
+{
+    if (hv__tls_proc == NULL && hv__tls_sched == NULL)
+        atomic_fetch_sub(&hv__foreign_calls, 1);
+}
 
 /* Where a new process should live: the caller's scheduler, or one chosen
  * round-robin for a caller that is not a scheduler thread. */
