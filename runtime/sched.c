@@ -159,6 +159,7 @@ run(struct hv__sched *s, struct hv__proc *p)
             hv__stack_save(s, s->stack_owner);
         if (p->kind == K_COPY)
             s->stack_owner = p;
+        hv__stack_writable((char *)top - 256, 256);
         p->sp = hv__ctx_make(top, hv__proc_entry, p);
         p->started = true;
     } else if (p->kind == K_COPY && s->stack_owner != p) {

@@ -131,6 +131,9 @@ bool hv__sched_on_fault(void *addr, void *ucontext);
 /* Copying stacks (stack_copy.c). */
 void hv__stack_save(struct hv__sched *s, struct hv__proc *p);
 void hv__stack_restore(struct hv__sched *s, struct hv__proc *p);
+/* Tells valgrind (when running under it) that [lo, lo + len) of a stack
+ * is about to be written from another stack. */
+void hv__stack_writable(void *lo, size_t len);
 /* p, the owner of s's stack, has ended: its frames there are garbage. */
 void hv__stack_forget(struct hv__sched *s, struct hv__proc *p,
                       bool overflowed);

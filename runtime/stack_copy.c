@@ -14,6 +14,13 @@
  * not the ones whose redzones the shadow remembers (notes/stacks.md). */
 #include <string.h>
 
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#define HV__MEMCHECK 1
+#endif
+#endif
+
 #include "runtime/alloc.h"
 #include "runtime/sched.h"
 #include "runtime/util.h"
@@ -79,9 +86,24 @@ hv__stack_forget(struct hv__sched *s, struct hv__proc *p, bool overflowed)
 }
 
 void
+hv__stack_writable(void *lo, size_t len)
+{
+    /* Memcheck marks a stack's memory below its last stack pointer
+     * unaddressable; the scheduler writes frames there from its own
+     * stack before switching.  A no-op outside valgrind. */
+#if defined(HV__MEMCHECK)
+    VALGRIND_MAKE_MEM_UNDEFINED(lo, len);
+#else
+    (void)lo;
+    (void)len;
+#endif
+}
+
+void
 hv__stack_restore(struct hv__sched *s, struct hv__proc *p)
 {
     (void)s;
+    hv__stack_writable(p->sp, p->saved_len);
 #if defined(HV__CTX_ASAN)
     __asan_unpoison_memory_region(p->sp, p->saved_len);
 #endif
