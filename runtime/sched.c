@@ -22,8 +22,29 @@ __thread struct hv__sched *hv__tls_sched
 /* An idle scheduler asks for work from one whose run queue is at least
  * this long. */
 #define STEAL_MIN 8
+/* Fresh (just spawned) processes picked in a row before the FIFO gets a
+ * turn. */
+#define FRESH_BURST 32
 /* Runs between checks of the clock (timers) and the epoll set. */
 #define POLL_EVERY 64
+
+static void
+rq_len_add(struct hv__sched *s, long d)
+{
+    atomic_store_explicit(
+        &s->rq_len,
+        atomic_load_explicit(&s->rq_len, memory_order_relaxed) + (size_t)d,
+        memory_order_relaxed);
+}
+
+static void
+fresh_push(struct hv__sched *s, struct hv__proc *p)
+{
+    p->run_next = s->fresh;
+    s->fresh = p;
+    s->fresh_len++;
+    rq_len_add(s, 1);
+}
 
 static void
 rq_push(struct hv__sched *s, struct hv__proc *p)
@@ -41,7 +62,7 @@ rq_push(struct hv__sched *s, struct hv__proc *p)
 }
 
 static struct hv__proc *
-rq_pop(struct hv__sched *s)
+fifo_pop(struct hv__sched *s)
 {
     struct hv__proc *p = s->rq_head;
     if (p != NULL) {
@@ -54,6 +75,21 @@ rq_pop(struct hv__sched *s)
                               memory_order_relaxed);
     }
     return p;
+}
+
+static struct hv__proc *
+rq_pop(struct hv__sched *s)
+{
+    struct hv__proc *p = s->fresh;
+    if (p != NULL && (s->rq_head == NULL || s->fresh_streak < FRESH_BURST)) {
+        s->fresh = p->run_next;
+        s->fresh_len--;
+        s->fresh_streak++;
+        rq_len_add(s, -1);
+        return p;
+    }
+    s->fresh_streak = 0;
+    return fifo_pop(s);
 }
 
 void
@@ -72,7 +108,10 @@ hv__sched_enqueue(struct hv__proc *p)
 {
     struct hv__sched *s = p->home;
     if (s == hv__tls_sched) {
-        rq_push(s, p);
+        if (p->started)
+            rq_push(s, p);
+        else
+            fresh_push(s, p);
         return;
     }
     if (hv__mpsc_push(&s->inbox, &p->wake_node))
@@ -216,12 +255,41 @@ give_work(struct hv__sched *s, uint32_t req)
 {
     atomic_store_explicit(&s->steal_req, 0, memory_order_relaxed);
     struct hv__sched *thief = &hv__rt.scheds[req - 1];
-    size_t len = atomic_load_explicit(&s->rq_len, memory_order_relaxed);
+    bool gave = false, was_empty = false;
+
+    /* The older half of the fresh stack first: its bottom, cut off
+     * whole. */
+    if (s->fresh_len >= 2) {
+        size_t keep = s->fresh_len - s->fresh_len / 2;
+        struct hv__proc *last_kept = s->fresh;
+        for (size_t k = 1; k < keep; k++)
+            last_kept = last_kept->run_next;
+        struct hv__proc *p = last_kept->run_next;
+        last_kept->run_next = NULL;
+        rq_len_add(s, -(long)(s->fresh_len - keep));
+        s->fresh_len = keep;
+        while (p != NULL) {
+            struct hv__proc *next = p->run_next;
+            p->home = thief;
+            hv__ptable_set_home(p, thief->index);
+            if (hv__mpsc_push(&thief->inbox, &p->wake_node))
+                was_empty = true;
+            gave = true;
+            p = next;
+        }
+    }
+    if (gave) {
+        if (was_empty)
+            hv__sched_kick(thief);
+        return;
+    }
+
+    size_t len = atomic_load_explicit(&s->rq_len, memory_order_relaxed) -
+                 s->fresh_len;
     if (len < 2)
         return;
     size_t keep = len - len / 2, i = 0;
     struct hv__proc *prev = NULL, *p = s->rq_head;
-    bool gave = false, was_empty = false;
     while (p != NULL) {
         struct hv__proc *next = p->run_next;
         if (i++ >= keep && !p->started) {
@@ -356,7 +424,8 @@ hv__sched_main(void *arg)
         run_timers(s);
         if (s->io_waiters > 0 && hv__io_poll(s, 0) > 0)
             continue;
-        if (s->rq_head == NULL && hv__mpsc_empty(&s->inbox))
+        if (s->rq_head == NULL && s->fresh == NULL &&
+            hv__mpsc_empty(&s->inbox))
             idle(s);
     }
     hv__sys_altstack_remove(s->altstack);
