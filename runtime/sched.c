@@ -189,6 +189,7 @@ run(struct hv__sched *s, struct hv__proc *p)
                 return;
             }
             top = p->stack.hi;
+            hv__stack_clean(p->stack.lo, p->stack.hi);
             hv__ctx_san_init(&p->san, p->stack.lo,
                              (size_t)((char *)p->stack.hi -
                                       (char *)p->stack.lo));

@@ -141,6 +141,10 @@ bool hv__sched_on_fault(void *addr, void *ucontext);
 /* Copying stacks (stack_copy.c). */
 void hv__stack_save(struct hv__sched *s, struct hv__proc *p);
 void hv__stack_restore(struct hv__sched *s, struct hv__proc *p);
+/* Clears ASan's poison from a whole stack taken from the pool: the
+ * process that used it last may have died (overflowed) with its frames'
+ * redzones still marked. */
+void hv__stack_clean(void *lo, void *hi);
 /* Tells valgrind (when running under it) that [lo, lo + len) of a stack
  * is about to be written from another stack. */
 void hv__stack_writable(void *lo, size_t len);

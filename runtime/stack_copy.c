@@ -100,6 +100,17 @@ hv__stack_writable(void *lo, size_t len)
 }
 
 void
+hv__stack_clean(void *lo, void *hi)
+{
+#if defined(HV__CTX_ASAN)
+    __asan_unpoison_memory_region(lo, (size_t)((char *)hi - (char *)lo));
+#else
+    (void)lo;
+    (void)hi;
+#endif
+}
+
+void
 hv__stack_restore(struct hv__sched *s, struct hv__proc *p)
 {
     (void)s;
