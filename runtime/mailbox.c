@@ -125,7 +125,7 @@ hv__mbox_deliver_local(struct hv__proc *p, hv_term msg)
                                                   P_RUNNABLE,
                                                   memory_order_relaxed,
                                                   memory_order_relaxed)) {
-            hv__sched_enqueue(p);
+            hv__sched_enqueue_next(p);
             return;
         }
     }

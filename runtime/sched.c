@@ -80,7 +80,14 @@ fifo_pop(struct hv__sched *s)
 static struct hv__proc *
 rq_pop(struct hv__sched *s)
 {
-    struct hv__proc *p = s->fresh;
+    struct hv__proc *p = s->runnext;
+    if (p != NULL && (s->rq_head == NULL || s->fresh_streak < FRESH_BURST)) {
+        s->runnext = NULL;
+        s->fresh_streak++;
+        rq_len_add(s, -1);
+        return p;
+    }
+    p = s->fresh;
     if (p != NULL && (s->rq_head == NULL || s->fresh_streak < FRESH_BURST)) {
         s->fresh = p->run_next;
         s->fresh_len--;
@@ -89,7 +96,26 @@ rq_pop(struct hv__sched *s)
         return p;
     }
     s->fresh_streak = 0;
-    return fifo_pop(s);
+    p = fifo_pop(s);
+    if (p == NULL && s->runnext != NULL) { /* FIFO empty: the slot */
+        p = s->runnext;
+        s->runnext = NULL;
+        rq_len_add(s, -1);
+    }
+    return p;
+}
+
+void
+hv__sched_enqueue_next(struct hv__proc *p)
+{
+    struct hv__sched *s = p->home;
+    struct hv__proc *old = s->runnext;
+    s->runnext = p;
+    if (old != NULL) {
+        rq_len_add(s, -1); /* rq_push counts it again */
+        rq_push(s, old);
+    }
+    rq_len_add(s, 1);
 }
 
 void
@@ -425,7 +451,7 @@ hv__sched_main(void *arg)
         run_timers(s);
         if (s->io_waiters > 0 && hv__io_poll(s, 0) > 0)
             continue;
-        if (s->rq_head == NULL && s->fresh == NULL &&
+        if (s->rq_head == NULL && s->fresh == NULL && s->runnext == NULL &&
             hv__mpsc_empty(&s->inbox))
             idle(s);
     }

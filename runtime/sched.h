@@ -21,7 +21,11 @@
  * queue: a tree of spawns then unfolds depth-first (skynet keeps ~70
  * processes alive at a time instead of all 1.1 million, and memory is
  * reused while it is hot).  So that a stream of spawns cannot starve the
- * FIFO, it gets a turn after FRESH_BURST fresh picks in a row.  A thief
+ * FIFO, it gets a turn after FRESH_BURST fresh picks in a row.  In the
+ * same way a process woken by a send from its own scheduler runs next
+ * (one slot; the one it displaces goes to the FIFO): a receiver keeps up
+ * with its senders instead of its queue growing while they all run
+ * (fan-in), and memory stays hot.  A thief
  * is handed the older half of this stack first.
  *
  * An idle scheduler spins for config.spin_us, then sleeps on a futex (or
@@ -54,7 +58,9 @@ struct hv__sched {
     struct hv__proc *rq_head, *rq_tail; /* FIFO of runnable processes */
     struct hv__proc *fresh;      /* unstarted, spawned here: newest first */
     size_t fresh_len;
-    unsigned fresh_streak;       /* fresh picks since the FIFO's last */
+    struct hv__proc *runnext;    /* woken by a local send: runs next */
+    unsigned fresh_streak;       /* runnext/fresh picks since the FIFO's
+                                    last */
     _Atomic size_t rq_len;       /* written by the owner, read by thieves */
     _Atomic uint32_t steal_req;  /* index + 1 of a scheduler asking for
                                     work, or 0 */
@@ -127,6 +133,9 @@ struct hv__sched *hv__sched_place(void);
 /* Queues the RUNNABLE process p on its home scheduler and wakes that
  * scheduler if it sleeps.  Any thread. */
 void hv__sched_enqueue(struct hv__proc *p);
+/* As hv__sched_enqueue for p homed on the calling scheduler, woken by a
+ * message from it: p runs next. */
+void hv__sched_enqueue_next(struct hv__proc *p);
 /* Wakes s if it sleeps or spins (its inbox may have work). */
 void hv__sched_kick(struct hv__sched *s);
 /* Adds a timer to the calling scheduler's wheel. */

@@ -27,6 +27,17 @@
 #endif
 #endif
 
+#if defined(__SANITIZE_ADDRESS__)
+#define HV__SYS_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HV__SYS_ASAN 1
+#endif
+#endif
+#if defined(HV__SYS_ASAN)
+#include <sanitizer/asan_interface.h>
+#endif
+
 typedef bool (*fault_fn)(void *addr, void *ucontext);
 
 /* The hook the signal handler calls.  Atomic so a handler on any thread
@@ -100,6 +111,13 @@ hv__sys_stack_free(struct hv__sys_stack *st)
 #if defined(HV__VALGRIND)
     if (st->vg_id != 0)
         VALGRIND_STACK_DEREGISTER(st->vg_id - 1);
+#endif
+#if defined(HV__SYS_ASAN)
+    /* Frames of processes killed while switched out leave their redzones
+     * poisoned in ASan's shadow, which outlives the mapping: a later
+     * mapping at the same address would inherit them. */
+    if (st->base != NULL)
+        __asan_unpoison_memory_region(st->base, st->map_bytes);
 #endif
     if (st->base != NULL && munmap(st->base, st->map_bytes) != 0)
         hv__panic("munmap of a stack at %p failed: %s", st->base,

@@ -12,6 +12,10 @@
  * users: NEVER hand a pointer into your stack (a local variable, a local
  * array) to another process or thread; by the time it is used, another
  * process may occupy that address.  Pass terms, or memory from malloc.
+ * A stack overflow is caught on a 16 KiB guard below the stack; a single
+ * frame larger than that (a big local array) can step over the guard
+ * and crash the OS process instead: build such code with
+ * -fstack-clash-protection, or keep big buffers off the stack.
  * A process that blocks deep in its call stack, runs hot for long, or
  * needs stable stack addresses asks for a dedicated stack
  * (hv_spawn_opts.dedicated_stack); blocking C code (read(2), sleep(3),
@@ -101,7 +105,8 @@ typedef struct hv_spawn_opts {
     /* Usable size of a dedicated stack: 0 (256 KiB) or 16 KiB to 1 GiB. */
     size_t stack_bytes;
     /* Run on an OS thread of its own, for blocking C code.  Same API;
-     * receive and sleep block that thread.  Costs a thread per process. */
+     * receive and sleep block that thread.  Costs a thread per process.
+     * Excludes dedicated_stack (HV_EBADARG): the thread has its stack. */
     bool thread;
     /* Register the process under this atom before it runs (HV_NONE: no
      * name).  Fails like hv_register if the name is taken. */
@@ -128,7 +133,8 @@ HV_API hv_term hv_self(void);
 /* Ends the calling process at once with reason (consumed), from any depth
  * of its call stack: no C frame above is returned to.  Its hv_defer
  * cleanups run (latest first), its mailbox is dropped, its name freed.
- * Outside a process it aborts with a message: there is nothing to end. */
+ * Outside a process, or from a hv_defer cleanup, it aborts with a
+ * message: there is nothing (more) to end. */
 HV_API _Noreturn void hv_exit(hv_term reason);
 
 /* Registers fn(arg) to run when the calling process ends, however it
