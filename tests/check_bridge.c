@@ -17,16 +17,6 @@
 #include "hive/hive.h"
 #include "tests/hv_check.h"
 
-static atomic_int fails;
-static char first_fail[256];
-
-static void
-expect_at(bool ok, const char *what, int line)
-{
-    if (!ok && atomic_fetch_add(&fails, 1) == 0)
-        snprintf(first_fail, sizeof first_fail, "line %d: %s", line, what);
-}
-#define EXPECT(c) expect_at((c), #c, __LINE__)
 
 static double
 now_ms(void)
@@ -75,8 +65,7 @@ begin(unsigned schedulers)
 {
     hv_config cfg = {0};
     cfg.schedulers = schedulers;
-    atomic_store(&fails, 0);
-    first_fail[0] = '\0';
+    hv_expect_reset();
     ck_assert_int_eq(hv_start(&cfg), HV_OK);
 }
 
@@ -84,9 +73,9 @@ static void
 end(void)
 {
     int rc = hv_running() ? hv_stop() : HV_OK;
-    ck_assert_msg(atomic_load(&fails) == 0,
+    ck_assert_msg(hv_expect_failures() == 0,
                   "%d failed expectations, the first at %s",
-                  atomic_load(&fails), first_fail);
+                  hv_expect_failures(), hv_expect_text());
     ck_assert_int_eq(rc, HV_OK);
 }
 
@@ -746,14 +735,14 @@ START_TEST(test_bridge_works_from_threads_during_hv_run)
     hv_config cfg = {0};
     hv_term reason = HV_NONE;
     cfg.schedulers = 2;
-    atomic_store(&fails, 0);
+    hv_expect_reset();
     atomic_store(&run_calls_ok, 0);
     ck_assert_int_eq(hv_run(run_main, NULL, &cfg, &reason), HV_OK);
     bool normal = is_atom(reason, "normal");
     hv_release(reason);
-    ck_assert_msg(atomic_load(&fails) == 0,
+    ck_assert_msg(hv_expect_failures() == 0,
                   "%d failed expectations, the first at %s",
-                  atomic_load(&fails), first_fail);
+                  hv_expect_failures(), hv_expect_text());
     ck_assert(normal);
     ck_assert_int_eq(atomic_load(&run_calls_ok), 400);
 }

@@ -19,25 +19,6 @@
 /* A wait that should end at once; past it the test fails, not hangs. */
 enum { WAIT_MS = 10000 };
 
-static atomic_int failed;
-static char failure[1024];
-static atomic_size_t failure_len;
-
-static bool
-expect_at(bool ok, const char *what, int line)
-{
-    if (ok)
-        return true;
-    /* Keep the first few, each in its own reserved slice of the text. */
-    char one[160];
-    int n = snprintf(one, sizeof one, "[line %d: %s] ", line, what);
-    size_t at = atomic_fetch_add(&failure_len, (size_t)n);
-    if (at + (size_t)n < sizeof failure)
-        memcpy(failure + at, one, (size_t)n);
-    atomic_fetch_add(&failed, 1);
-    return false;
-}
-#define EXPECT(cond) expect_at((cond), #cond, __LINE__)
 
 /* What run_main runs, and proof that main ran to its end: otherwise a
  * main that never ran (or was cut short) would pass with no expectation
@@ -66,9 +47,7 @@ run_main(hv_fn *fn, void *arg, unsigned schedulers)
 
     memset(&c, 0, sizeof c);
     c.schedulers = schedulers;
-    atomic_store(&failed, 0);
-    atomic_store(&failure_len, 0);
-    memset(failure, 0, sizeof failure);
+    hv_expect_reset();
     main_call.fn = fn;
     main_call.arg = arg;
     atomic_store(&main_call.finished, false);
@@ -76,9 +55,9 @@ run_main(hv_fn *fn, void *arg, unsigned schedulers)
     ck_assert_msg(reason == hv_atom("normal"), "main did not end normally");
     ck_assert_msg(atomic_load(&main_call.finished),
                   "main did not run to its end");
-    ck_assert_msg(atomic_load(&failed) == 0,
+    ck_assert_msg(hv_expect_failures() == 0,
                   "%d failed expectation(s) in processes: %s",
-                  atomic_load(&failed), failure);
+                  hv_expect_failures(), hv_expect_text());
 }
 
 static void *
@@ -98,7 +77,7 @@ await_atom(const char *name)
 {
     hv_term m = HV_NONE;
     EXPECT(hv_recv(WAIT_MS, &m) == HV_OK);
-    if (!expect_at(m == hv_atom(name), name, __LINE__))
+    if (!hv_expect_at(m == hv_atom(name), name, __LINE__))
         hv_release(m);
 }
 
@@ -627,7 +606,7 @@ main_bad_pids(void *arg)
 
     for (size_t i = 0; i < sizeof not_pids / sizeof not_pids[0]; i++) {
         memset(&info, 0xA5, sizeof info);
-        if (!expect_at(hv_process_info(not_pids[i], &info) == HV_EBADARG,
+        if (!hv_expect_at(hv_process_info(not_pids[i], &info) == HV_EBADARG,
                        "not_pids[line] gives EBADARG", (int)i))
             continue;
         EXPECT(untouched(&info));

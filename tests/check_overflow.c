@@ -20,16 +20,6 @@
 #include "hive/hive.h"
 #include "tests/hv_check.h"
 
-static atomic_int fails;
-static char first_fail[256];
-
-static void
-expect_at(bool ok, const char *what, int line)
-{
-    if (!ok && atomic_fetch_add(&fails, 1) == 0)
-        snprintf(first_fail, sizeof first_fail, "line %d: %s", line, what);
-}
-#define EXPECT(c) expect_at((c), #c, __LINE__)
 
 static int64_t
 elem_int(hv_term t, size_t i)
@@ -55,16 +45,15 @@ is_tagged(hv_term t, const char *tag)
 static void
 reset(void)
 {
-    atomic_store(&fails, 0);
-    first_fail[0] = '\0';
+    hv_expect_reset();
 }
 
 static void
 assert_no_fails(void)
 {
-    ck_assert_msg(atomic_load(&fails) == 0,
+    ck_assert_msg(hv_expect_failures() == 0,
                   "%d failed expectations, the first at %s",
-                  atomic_load(&fails), first_fail);
+                  hv_expect_failures(), hv_expect_text());
 }
 
 /* Runs main_fn under cfg and asserts it ended normally, all checks met. */

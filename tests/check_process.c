@@ -26,40 +26,19 @@
 /* A wait that should end at once; past it the test fails, not hangs. */
 enum { WAIT_MS = 10000 };
 
-static atomic_int failed;
-static char failure[1024];
-static atomic_size_t failure_len;
-
-static bool
-expect_at(bool ok, const char *what, int line)
-{
-    if (ok)
-        return true;
-    /* Keep the first few, each in its own reserved slice of the text. */
-    char one[160];
-    int n = snprintf(one, sizeof one, "[line %d: %s] ", line, what);
-    size_t at = atomic_fetch_add(&failure_len, (size_t)n);
-    if (at + (size_t)n < sizeof failure)
-        memcpy(failure + at, one, (size_t)n);
-    atomic_fetch_add(&failed, 1);
-    return false;
-}
-#define EXPECT(cond) expect_at((cond), #cond, __LINE__)
 
 static void
 expectations_reset(void)
 {
-    atomic_store(&failed, 0);
-    atomic_store(&failure_len, 0);
-    memset(failure, 0, sizeof failure);
+    hv_expect_reset();
 }
 
 static void
 expectations_check(void)
 {
-    int n = atomic_load(&failed);
+    int n = hv_expect_failures();
     ck_assert_msg(n == 0, "%d failed expectation(s) in processes: %s", n,
-                  failure);
+                  hv_expect_text());
 }
 
 static hv_config
@@ -126,7 +105,7 @@ next_msg(void)
 {
     hv_term m = HV_NONE;
     int rc = hv_recv(WAIT_MS, &m);
-    expect_at(rc == HV_OK, "a message arrives within WAIT_MS", __LINE__);
+    hv_expect_at(rc == HV_OK, "a message arrives within WAIT_MS", __LINE__);
     return rc == HV_OK ? m : HV_NONE;
 }
 
@@ -135,7 +114,7 @@ static void
 await_atom(const char *name)
 {
     hv_term m = next_msg();
-    if (!expect_at(m == hv_atom(name), name, __LINE__))
+    if (!hv_expect_at(m == hv_atom(name), name, __LINE__))
         hv_release(m);
 }
 

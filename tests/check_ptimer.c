@@ -15,16 +15,6 @@
 #include "hive/hive.h"
 #include "tests/hv_check.h"
 
-static atomic_int fails;
-static char first_fail[256];
-
-static void
-expect_at(bool ok, const char *what, int line)
-{
-    if (!ok && atomic_fetch_add(&fails, 1) == 0)
-        snprintf(first_fail, sizeof first_fail, "line %d: %s", line, what);
-}
-#define EXPECT(c) expect_at((c), #c, __LINE__)
 
 static double
 now_ms(void)
@@ -72,17 +62,16 @@ run(hv_fn *main_fn, unsigned schedulers)
     char text[128] = "?";
 
     cfg.schedulers = schedulers;
-    atomic_store(&fails, 0);
-    first_fail[0] = '\0';
+    hv_expect_reset();
     double t0 = now_ms();
     ck_assert_int_eq(hv_run(main_fn, NULL, &cfg, &reason), HV_OK);
     main_took_ms = now_ms() - t0;
     hv_format(reason, text, sizeof text);
     bool normal = is_atom(reason, "normal");
     hv_release(reason);
-    ck_assert_msg(atomic_load(&fails) == 0,
+    ck_assert_msg(hv_expect_failures() == 0,
                   "%d failed expectations, the first at %s",
-                  atomic_load(&fails), first_fail);
+                  hv_expect_failures(), hv_expect_text());
     ck_assert_msg(normal, "main exited with %s", text);
 }
 
@@ -365,14 +354,13 @@ START_TEST(test_ptimer_cancel_racing_expiry_from_a_plain_thread_is_exact)
     hv_config cfg = {0};
     hv_term reason = HV_NONE;
     cfg.schedulers = 2;
-    atomic_store(&fails, 0);
-    first_fail[0] = '\0';
+    hv_expect_reset();
     ck_assert_int_eq(hv_run(race_main, (void *)1, &cfg, &reason), HV_OK);
     bool normal = is_atom(reason, "normal");
     hv_release(reason);
-    ck_assert_msg(atomic_load(&fails) == 0,
+    ck_assert_msg(hv_expect_failures() == 0,
                   "%d failed expectations, the first at %s",
-                  atomic_load(&fails), first_fail);
+                  hv_expect_failures(), hv_expect_text());
     ck_assert(normal);
 }
 END_TEST

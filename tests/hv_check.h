@@ -4,6 +4,7 @@
 #define HV_TESTS_HV_CHECK_H
 
 #include <check.h>
+#include <stdbool.h>
 
 /* Defined by each tests/check_<module>.c; check_main.c runs it. */
 Suite *hv_check_suite(void);
@@ -23,5 +24,15 @@ TCase *hv_check_tcase(Suite *s, const char *name);
 long hv_check_scale(long n);
 /* True in a sanitizer build or with HV_CHECK_SMALL set. */
 int hv_check_slow(void);
+
+/* Expectations checked inside processes, where a failing ck_assert would
+ * unwind through a coroutine stack: recorded (thread-safe, the first few
+ * texts kept) and asserted by the test after the runtime returns. */
+bool hv_expect_at(bool ok, const char *what, int line);
+#define EXPECT(cond) hv_expect_at((cond), #cond, __LINE__)
+void hv_expect_reset(void);
+int hv_expect_failures(void);
+/* The recorded failures, "[line N: text] ..." */
+const char *hv_expect_text(void);
 
 #endif /* HV_TESTS_HV_CHECK_H */
