@@ -16,48 +16,14 @@
 
 #include "hive/hive.h"
 #include "tests/hv_check.h"
+#include "tests/proc_util.h"
 
-
-static double
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static void
 pause_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
-}
-
-static int64_t
-elem_int(hv_term t, size_t i)
-{
-    int64_t v;
-    if (hv_int_value(hv_tuple_at(t, i), &v) != HV_OK)
-        return INT64_MIN;
-    return v;
-}
-
-static bool
-is_atom(hv_term t, const char *name)
-{
-    return hv_is_atom(t) && hv_equal(t, hv_atom(name));
-}
-
-static bool
-is_tagged(hv_term t, const char *tag)
-{
-    return hv_tuple_size(t) >= 1 && is_atom(hv_tuple_at(t, 0), tag);
-}
-
-static hv_term
-boxed(const char *tag, int64_t i)
-{
-    return hv_tuple(3, hv_atom(tag), hv_int(i), hv_string("payload"));
 }
 
 static void
@@ -90,12 +56,6 @@ wait_dead_thread(hv_term pid)
         pause_ms(1);
     }
     return false;
-}
-
-static void
-quit_at_once(void *arg)
-{
-    (void)arg;
 }
 
 /* ---- the echo server -------------------------------------------------- *
@@ -346,7 +306,7 @@ START_TEST(test_bridge_call_to_an_unregistered_name_or_dead_pid_is_noproc)
         hv_term reply = HV_NONE;
         EXPECT(hv_bridge_call(b, hv_atom("bridge_nobody"), boxed("req", 1),
                               5000, &reply) == HV_ENOPROC);
-        hv_term dead = hv_spawn(quit_at_once, NULL);
+        hv_term dead = hv_spawn(returns_at_once, NULL);
         EXPECT(dead != HV_NONE && wait_dead_thread(dead));
         double t0 = now_ms();
         EXPECT(hv_bridge_call(b, dead, boxed("req", 2), 2000, &reply) ==
@@ -712,7 +672,7 @@ run_caller(void *arg)
 }
 
 static void
-run_main(void *arg)
+run_calls_main(void *arg)
 {
     pthread_t th[2];
     (void)arg;
@@ -737,7 +697,7 @@ START_TEST(test_bridge_works_from_threads_during_hv_run)
     cfg.schedulers = 2;
     hv_expect_reset();
     atomic_store(&run_calls_ok, 0);
-    ck_assert_int_eq(hv_run(run_main, NULL, &cfg, &reason), HV_OK);
+    ck_assert_int_eq(hv_run(run_calls_main, NULL, &cfg, &reason), HV_OK);
     bool normal = is_atom(reason, "normal");
     hv_release(reason);
     ck_assert_msg(hv_expect_failures() == 0,

@@ -15,71 +15,11 @@
 #include "hive/process.h"
 #include "hive/term.h"
 #include "tests/hv_check.h"
+#include "tests/proc_util.h"
 
 /* A wait that should end at once; past it the test fails, not hangs. */
 enum { WAIT_MS = 10000 };
 
-
-/* What run_main runs, and proof that main ran to its end: otherwise a
- * main that never ran (or was cut short) would pass with no expectation
- * checked. */
-static struct {
-    hv_fn *fn;
-    void *arg;
-    atomic_bool finished;
-} main_call;
-
-static void
-main_trampoline(void *unused)
-{
-    (void)unused;
-    main_call.fn(main_call.arg);
-    atomic_store(&main_call.finished, true);
-}
-
-/* Runs fn as main on schedulers threads and asserts that it ended
- * normally and that no process recorded a failure. */
-static void
-run_main(hv_fn *fn, void *arg, unsigned schedulers)
-{
-    hv_config c;
-    hv_term reason = HV_NONE;
-
-    memset(&c, 0, sizeof c);
-    c.schedulers = schedulers;
-    hv_expect_reset();
-    main_call.fn = fn;
-    main_call.arg = arg;
-    atomic_store(&main_call.finished, false);
-    ck_assert_int_eq(hv_run(main_trampoline, NULL, &c, &reason), HV_OK);
-    ck_assert_msg(reason == hv_atom("normal"), "main did not end normally");
-    ck_assert_msg(atomic_load(&main_call.finished),
-                  "main did not run to its end");
-    ck_assert_msg(hv_expect_failures() == 0,
-                  "%d failed expectation(s) in processes: %s",
-                  hv_expect_failures(), hv_expect_text());
-}
-
-static void *
-pid_arg(hv_term pid)
-{
-    return (void *)(uintptr_t)pid;
-}
-
-static hv_term
-arg_pid(void *arg)
-{
-    return (hv_term)(uintptr_t)arg;
-}
-
-static void
-await_atom(const char *name)
-{
-    hv_term m = HV_NONE;
-    EXPECT(hv_recv(WAIT_MS, &m) == HV_OK);
-    if (!hv_expect_at(m == hv_atom(name), name, __LINE__))
-        hv_release(m);
-}
 
 static int
 info_rc(hv_term pid)
@@ -99,35 +39,6 @@ eventually_status(hv_term pid, hv_status want, hv_proc_info *info)
         hv_sleep(1);
     }
     return hv_process_info(pid, info) == HV_OK && info->status == want;
-}
-
-static bool
-eventually_dead(hv_term pid)
-{
-    for (int i = 0; i < WAIT_MS; i++) {
-        if (info_rc(pid) == HV_ENOPROC)
-            return true;
-        hv_sleep(1);
-    }
-    return info_rc(pid) == HV_ENOPROC;
-}
-
-static bool
-eventually_count(size_t n)
-{
-    for (int i = 0; i < WAIT_MS; i++) {
-        if (hv_process_count() == n)
-            return true;
-        hv_sleep(1);
-    }
-    return hv_process_count() == n;
-}
-
-static bool
-only_stop(hv_term m, void *ctx)
-{
-    (void)ctx;
-    return m == hv_atom("stop");
 }
 
 /* Says {ready, self} to its parent (arg), then waits for `stop`, leaving
@@ -153,13 +64,6 @@ spawn_waiter(const hv_spawn_opts *o)
     EXPECT(hv_tuple_at(m, 1) == pid);
     hv_release(m);
     return pid;
-}
-
-static void
-stop_and_reap(hv_term pid)
-{
-    EXPECT(hv_send(pid, hv_atom("stop")) == HV_OK);
-    EXPECT(eventually_dead(pid));
 }
 
 /* ---- status ------------------------------------------------------------ */
@@ -542,12 +446,6 @@ END_TEST
 
 /* ---- bad and dead pids -----------------------------------------------------
  */
-
-static void
-returns_at_once(void *arg)
-{
-    (void)arg;
-}
 
 /* info is written only on success: it keeps this pattern on errors. */
 static bool

@@ -20,55 +20,7 @@
 
 #include "hive/hive.h"
 #include "tests/hv_check.h"
-
-
-static double
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int64_t
-elem_int(hv_term t, size_t i)
-{
-    int64_t v;
-    if (hv_int_value(hv_tuple_at(t, i), &v) != HV_OK)
-        return INT64_MIN;
-    return v;
-}
-
-static bool
-is_atom(hv_term t, const char *name)
-{
-    return hv_is_atom(t) && hv_equal(t, hv_atom(name));
-}
-
-static bool
-is_tagged(hv_term t, const char *tag)
-{
-    return hv_tuple_size(t) >= 1 && is_atom(hv_tuple_at(t, 0), tag);
-}
-
-static void
-run(hv_fn *main_fn, unsigned schedulers)
-{
-    hv_config cfg = {0};
-    hv_term reason = HV_NONE;
-    char text[128] = "?";
-
-    cfg.schedulers = schedulers;
-    hv_expect_reset();
-    ck_assert_int_eq(hv_run(main_fn, NULL, &cfg, &reason), HV_OK);
-    hv_format(reason, text, sizeof text);
-    bool normal = is_atom(reason, "normal");
-    hv_release(reason);
-    ck_assert_msg(hv_expect_failures() == 0,
-                  "%d failed expectations, the first at %s",
-                  hv_expect_failures(), hv_expect_text());
-    ck_assert_msg(normal, "main exited with %s", text);
-}
+#include "tests/proc_util.h"
 
 static hv_term main_pid;
 
@@ -151,13 +103,13 @@ wake_main(void *arg)
 
 START_TEST(test_io_wait_wakes_a_reader_when_another_process_writes)
 {
-    run(wake_main, 2);
+    run_main(wake_main, NULL, 2);
 }
 END_TEST
 
 START_TEST(test_io_wait_wakes_a_reader_on_one_scheduler)
 {
-    run(wake_main, 1);
+    run_main(wake_main, NULL, 1);
 }
 END_TEST
 
@@ -191,7 +143,7 @@ timeout_main(void *arg)
 
 START_TEST(test_io_wait_times_out_and_polls)
 {
-    run(timeout_main, 2);
+    run_main(timeout_main, NULL, 2);
 }
 END_TEST
 
@@ -223,7 +175,7 @@ write_ready_main(void *arg)
 
 START_TEST(test_io_wait_for_writing_on_an_empty_pipe_is_ready_at_once)
 {
-    run(write_ready_main, 2);
+    run_main(write_ready_main, NULL, 2);
 }
 END_TEST
 
@@ -317,13 +269,13 @@ many_main(void *arg)
 
 START_TEST(test_io_wait_parks_100_processes_without_blocking_the_scheduler)
 {
-    run(many_main, 1);
+    run_main(many_main, NULL, 1);
 }
 END_TEST
 
 START_TEST(test_io_wait_parks_100_processes_on_2_schedulers)
 {
-    run(many_main, 2);
+    run_main(many_main, NULL, 2);
 }
 END_TEST
 
@@ -353,7 +305,7 @@ rearm_main(void *arg)
 
 START_TEST(test_io_wait_on_the_same_fd_again_after_draining_works)
 {
-    run(rearm_main, 2);
+    run_main(rearm_main, NULL, 2);
 }
 END_TEST
 
@@ -397,7 +349,7 @@ rearm_remote_main(void *arg)
 
 START_TEST(test_io_wait_rearms_for_a_waiter_woken_round_after_round)
 {
-    run(rearm_remote_main, 2);
+    run_main(rearm_remote_main, NULL, 2);
 }
 END_TEST
 
@@ -438,7 +390,7 @@ stale_main(void *arg)
 
 START_TEST(test_io_wait_that_timed_out_leaves_nothing_armed)
 {
-    run(stale_main, 2);
+    run_main(stale_main, NULL, 2);
 }
 END_TEST
 
@@ -498,7 +450,7 @@ duplex_main(void *arg)
 
 START_TEST(test_io_wait_a_reader_and_a_writer_on_one_socket_both_wake)
 {
-    run(duplex_main, 1);
+    run_main(duplex_main, NULL, 1);
 }
 END_TEST
 
@@ -528,7 +480,7 @@ hangup_main(void *arg)
 
 START_TEST(test_io_wait_reports_a_hang_up_as_readable)
 {
-    run(hangup_main, 2);
+    run_main(hangup_main, NULL, 2);
 }
 END_TEST
 
@@ -562,7 +514,7 @@ messages_wait_main(void *arg)
 
 START_TEST(test_io_wait_leaves_messages_that_arrive_meanwhile_in_the_mailbox)
 {
-    run(messages_wait_main, 2);
+    run_main(messages_wait_main, NULL, 2);
 }
 END_TEST
 
@@ -596,7 +548,7 @@ stop_while_waiting_main(void *arg)
 
 START_TEST(test_io_waiters_are_killed_cleanly_when_the_runtime_stops)
 {
-    run(stop_while_waiting_main, 2);
+    run_main(stop_while_waiting_main, NULL, 2);
     for (int i = 0; i < 10; i++) {
         close(many_fds[i][0]);
         close(many_fds[i][1]);
@@ -640,7 +592,7 @@ dedicated_main(void *arg)
 
 START_TEST(test_io_wait_works_on_a_dedicated_stack)
 {
-    run(dedicated_main, 2);
+    run_main(dedicated_main, NULL, 2);
 }
 END_TEST
 
@@ -672,7 +624,7 @@ bad_args_main(void *arg)
 
 START_TEST(test_io_wait_on_a_bad_fd_or_no_events_is_badarg)
 {
-    run(bad_args_main, 2);
+    run_main(bad_args_main, NULL, 2);
 }
 END_TEST
 
@@ -690,7 +642,7 @@ unknown_events_main(void *arg)
 
 START_TEST(test_io_wait_with_unknown_event_bits_is_badarg)
 {
-    run(unknown_events_main, 2);
+    run_main(unknown_events_main, NULL, 2);
 }
 END_TEST
 
@@ -738,7 +690,7 @@ thread_main(void *arg)
 
 START_TEST(test_io_wait_from_a_plain_thread_is_badarg)
 {
-    run(thread_main, 2);
+    run_main(thread_main, NULL, 2);
 }
 END_TEST
 

@@ -15,86 +15,9 @@
 
 #include "hive/hive.h"
 #include "tests/hv_check.h"
-
-
-static double
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-/* Element i of tuple t as an integer; INT64_MIN if it is none. */
-static int64_t
-elem_int(hv_term t, size_t i)
-{
-    int64_t v;
-    if (hv_int_value(hv_tuple_at(t, i), &v) != HV_OK)
-        return INT64_MIN;
-    return v;
-}
-
-static bool
-is_atom(hv_term t, const char *name)
-{
-    return hv_is_atom(t) && hv_equal(t, hv_atom(name));
-}
-
-static bool
-is_tagged(hv_term t, const char *tag)
-{
-    return hv_tuple_size(t) >= 1 && is_atom(hv_tuple_at(t, 0), tag);
-}
-
-/* Runs main_fn as hv_run's first process and asserts it ended normally
- * with every recorded expectation met. */
-static void
-run(hv_fn *main_fn, unsigned schedulers)
-{
-    hv_config cfg = {0};
-    hv_term reason = HV_NONE;
-    char text[128] = "?";
-
-    cfg.schedulers = schedulers;
-    hv_expect_reset();
-    ck_assert_int_eq(hv_run(main_fn, NULL, &cfg, &reason), HV_OK);
-    hv_format(reason, text, sizeof text);
-    bool normal = is_atom(reason, "normal");
-    hv_release(reason);
-    ck_assert_msg(hv_expect_failures() == 0,
-                  "%d failed expectations, the first at %s",
-                  hv_expect_failures(), hv_expect_text());
-    ck_assert_msg(normal, "main exited with %s", text);
-}
-
-/* Waits until pid is no longer alive; false after about two seconds. */
-static bool
-wait_dead(hv_term pid)
-{
-    for (int i = 0; i < 2000; i++) {
-        hv_proc_info info;
-        if (hv_process_info(pid, &info) == HV_ENOPROC)
-            return true;
-        hv_sleep(1);
-    }
-    return false;
-}
-
-/* A boxed message the leak fixture notices if it is not freed. */
-static hv_term
-boxed(const char *tag, int64_t i)
-{
-    return hv_tuple(3, hv_atom(tag), hv_int(i), hv_string("payload"));
-}
+#include "tests/proc_util.h"
 
 static hv_term main_pid;
-
-static void
-quit_at_once(void *arg)
-{
-    (void)arg;
-}
 
 /* ---- core: order with many senders ----------------------------------- */
 
@@ -161,21 +84,21 @@ fifo_main(void *arg)
 START_TEST(test_mailbox_keeps_each_senders_order_with_8_senders_on_2_schedulers)
 {
     per_sender = hv_check_scale(10000);
-    run(fifo_main, 2);
+    run_main(fifo_main, NULL, 2);
 }
 END_TEST
 
 START_TEST(test_mailbox_keeps_each_senders_order_with_8_senders_on_4_schedulers)
 {
     per_sender = hv_check_scale(10000);
-    run(fifo_main, 4);
+    run_main(fifo_main, NULL, 4);
 }
 END_TEST
 
 START_TEST(test_mailbox_keeps_each_senders_order_with_8_senders_on_1_scheduler)
 {
     per_sender = hv_check_scale(10000);
-    run(fifo_main, 1);
+    run_main(fifo_main, NULL, 1);
 }
 END_TEST
 
@@ -201,7 +124,7 @@ threads_main(void *arg)
 START_TEST(test_mailbox_keeps_order_for_plain_thread_senders_too)
 {
     per_sender = hv_check_scale(10000);
-    run(threads_main, 2);
+    run_main(threads_main, NULL, 2);
 }
 END_TEST
 
@@ -330,7 +253,7 @@ moving_main(void *arg)
 START_TEST(test_mailbox_keeps_order_while_unstarted_receivers_change_scheduler)
 {
     for (int i = 0; i < 5 && hv_expect_failures() == 0; i++)
-        run(moving_main, 2);
+        run_main(moving_main, NULL, 2);
 }
 END_TEST
 
@@ -357,7 +280,7 @@ poll_main(void *arg)
 
 START_TEST(test_mailbox_recv_with_timeout_0_polls)
 {
-    run(poll_main, 2);
+    run_main(poll_main, NULL, 2);
 }
 END_TEST
 
@@ -379,7 +302,7 @@ timeout_main(void *arg)
 
 START_TEST(test_mailbox_recv_with_a_finite_timeout_waits_about_that_long)
 {
-    run(timeout_main, 2);
+    run_main(timeout_main, NULL, 2);
 }
 END_TEST
 
@@ -415,7 +338,7 @@ infinity_main(void *arg)
 START_TEST(
     test_mailbox_recv_infinity_waits_for_a_message_and_a_message_ends_a_wait)
 {
-    run(infinity_main, 2);
+    run_main(infinity_main, NULL, 2);
 }
 END_TEST
 
@@ -442,7 +365,7 @@ self_main(void *arg)
 
 START_TEST(test_mailbox_messages_to_self_arrive_in_order)
 {
-    run(self_main, 2);
+    run_main(self_main, NULL, 2);
 }
 END_TEST
 
@@ -461,7 +384,7 @@ name_main(void *arg)
 
 START_TEST(test_mailbox_send_to_a_registered_name_arrives)
 {
-    run(name_main, 2);
+    run_main(name_main, NULL, 2);
 }
 END_TEST
 
@@ -536,7 +459,7 @@ big_main(void *arg)
 
 START_TEST(test_mailbox_large_messages_arrive_intact_and_are_freed)
 {
-    run(big_main, 2);
+    run_main(big_main, NULL, 2);
 }
 END_TEST
 
@@ -572,7 +495,7 @@ unread_main(void *arg)
     EXPECT(h != HV_NONE);
     for (int i = 0; i < 100; i++)
         EXPECT(hv_send(h, boxed("unread", i)) == HV_OK);
-    EXPECT(wait_dead(h));
+    EXPECT(eventually_dead(h));
     for (int i = 0; i < 100; i++)
         EXPECT(hv_send(hv_self(), boxed("left", i)) == HV_OK);
     /* A process that is still alive when main ends, with a full box. */
@@ -585,7 +508,7 @@ unread_main(void *arg)
 
 START_TEST(test_mailbox_unreceived_messages_are_freed_when_processes_end)
 {
-    run(unread_main, 2);
+    run_main(unread_main, NULL, 2);
 }
 END_TEST
 
@@ -613,9 +536,9 @@ dead_main(void *arg)
     (void)arg;
     main_pid = hv_self();
     atomic_store(&stray_seen, 0);
-    hv_term child = hv_spawn(quit_at_once, NULL);
+    hv_term child = hv_spawn(returns_at_once, NULL);
     EXPECT(child != HV_NONE);
-    EXPECT(wait_dead(child));
+    EXPECT(eventually_dead(child));
     /* New processes may reuse the dead one's slot: none may get its mail. */
     hv_term watchers[8];
     for (int i = 0; i < 8; i++)
@@ -647,7 +570,7 @@ dead_main(void *arg)
 
 START_TEST(test_mailbox_send_to_a_dead_or_never_existing_pid_is_ok_and_freed)
 {
-    run(dead_main, 2);
+    run_main(dead_main, NULL, 2);
 }
 END_TEST
 
@@ -684,7 +607,7 @@ send_errors_main(void *arg)
 
 START_TEST(test_mailbox_send_rejects_bad_arguments_and_frees_the_message)
 {
-    run(send_errors_main, 2);
+    run_main(send_errors_main, NULL, 2);
 }
 END_TEST
 
@@ -736,7 +659,7 @@ thread_recv_main(void *arg)
 
 START_TEST(test_mailbox_recv_from_a_plain_thread_is_badarg)
 {
-    run(thread_recv_main, 2);
+    run_main(thread_recv_main, NULL, 2);
 }
 END_TEST
 
@@ -785,7 +708,7 @@ cleanup_recv_main(void *arg)
 
 START_TEST(test_mailbox_recv_from_a_defer_cleanup_is_badarg)
 {
-    run(cleanup_recv_main, 2);
+    run_main(cleanup_recv_main, NULL, 2);
 }
 END_TEST
 
@@ -857,7 +780,7 @@ recv_if_order_main(void *arg)
 START_TEST(
     test_mailbox_recv_if_takes_the_oldest_match_and_leaves_the_rest_in_order)
 {
-    run(recv_if_order_main, 2);
+    run_main(recv_if_order_main, NULL, 2);
 }
 END_TEST
 
@@ -926,7 +849,7 @@ no_retest_main(void *arg)
 
 START_TEST(test_mailbox_recv_if_tests_each_message_once_while_it_waits)
 {
-    run(no_retest_main, 2);
+    run_main(no_retest_main, NULL, 2);
 }
 END_TEST
 
@@ -971,7 +894,7 @@ fresh_scan_main(void *arg)
 
 START_TEST(test_mailbox_recv_if_starts_each_receive_from_the_oldest_message)
 {
-    run(fresh_scan_main, 2);
+    run_main(fresh_scan_main, NULL, 2);
 }
 END_TEST
 

@@ -16,110 +16,11 @@
 #include "hive/process.h"
 #include "hive/term.h"
 #include "tests/hv_check.h"
+#include "tests/proc_util.h"
 
 /* A wait that should end at once; past it the test fails, not hangs. */
 enum { WAIT_MS = 10000 };
 
-
-static void
-expectations_reset(void)
-{
-    hv_expect_reset();
-}
-
-static void
-expectations_check(void)
-{
-    ck_assert_msg(hv_expect_failures() == 0,
-                  "%d failed expectation(s) in processes: %s",
-                  hv_expect_failures(), hv_expect_text());
-}
-
-/* What run_main runs, and proof that main ran to its end: otherwise a
- * main that never ran (or was cut short) would pass with no expectation
- * checked. */
-static struct {
-    hv_fn *fn;
-    void *arg;
-    atomic_bool finished;
-} main_call;
-
-static void
-main_trampoline(void *unused)
-{
-    (void)unused;
-    main_call.fn(main_call.arg);
-    atomic_store(&main_call.finished, true);
-}
-
-/* Runs fn as main on schedulers threads and asserts that it ended
- * normally and that no process recorded a failure. */
-static void
-run_main(hv_fn *fn, void *arg, unsigned schedulers)
-{
-    hv_config c;
-    hv_term reason = HV_NONE;
-
-    memset(&c, 0, sizeof c);
-    c.schedulers = schedulers;
-    expectations_reset();
-    main_call.fn = fn;
-    main_call.arg = arg;
-    atomic_store(&main_call.finished, false);
-    ck_assert_int_eq(hv_run(main_trampoline, NULL, &c, &reason), HV_OK);
-    ck_assert_msg(reason == hv_atom("normal"), "main did not end normally");
-    ck_assert_msg(atomic_load(&main_call.finished),
-                  "main did not run to its end");
-    expectations_check();
-}
-
-static void *
-pid_arg(hv_term pid)
-{
-    return (void *)(uintptr_t)pid;
-}
-
-static hv_term
-arg_pid(void *arg)
-{
-    return (hv_term)(uintptr_t)arg;
-}
-
-static hv_term
-next_msg(void)
-{
-    hv_term m = HV_NONE;
-    int rc = hv_recv(WAIT_MS, &m);
-    hv_expect_at(rc == HV_OK, "a message arrives within WAIT_MS", __LINE__);
-    return rc == HV_OK ? m : HV_NONE;
-}
-
-static void
-await_atom(const char *name)
-{
-    hv_term m = next_msg();
-    if (!hv_expect_at(m == hv_atom(name), name, __LINE__))
-        hv_release(m);
-}
-
-static bool
-is_dead(hv_term pid)
-{
-    hv_proc_info info;
-    return hv_process_info(pid, &info) == HV_ENOPROC;
-}
-
-/* Exit is asynchronous to an observer: poll, with a bound. */
-static bool
-eventually_dead(hv_term pid)
-{
-    for (int i = 0; i < WAIT_MS; i++) {
-        if (is_dead(pid))
-            return true;
-        hv_sleep(1);
-    }
-    return is_dead(pid);
-}
 
 static bool
 eventually_unnamed(hv_term name)
@@ -132,13 +33,6 @@ eventually_unnamed(hv_term name)
     return hv_whereis(name) == HV_NONE;
 }
 
-static bool
-only_stop(hv_term m, void *ctx)
-{
-    (void)ctx;
-    return m == hv_atom("stop");
-}
-
 /* Waits for `stop`, leaving every other message queued. */
 static void
 wait_for_stop(void *arg)
@@ -146,13 +40,6 @@ wait_for_stop(void *arg)
     (void)arg;
     hv_term m = HV_NONE;
     EXPECT(hv_recv_if(only_stop, NULL, WAIT_MS * 3, &m) == HV_OK);
-}
-
-static void
-stop_and_reap(hv_term pid)
-{
-    EXPECT(hv_send(pid, hv_atom("stop")) == HV_OK);
-    EXPECT(eventually_dead(pid));
 }
 
 static hv_term
@@ -268,7 +155,7 @@ START_TEST(test_names_send_to_a_name_from_a_plain_thread)
 
     memset(&c, 0, sizeof c);
     c.schedulers = 2;
-    expectations_reset();
+    hv_expect_reset();
     ck_assert_int_eq(hv_start(&c), HV_OK);
     hv_bridge *b = hv_bridge_open(NULL);
     ck_assert_ptr_nonnull(b);
@@ -296,7 +183,7 @@ START_TEST(test_names_send_to_a_name_from_a_plain_thread)
     ck_assert(hv_whereis(hv_atom("check_names_bridge")) == HV_NONE);
     ck_assert_int_eq(hv_stop(), HV_OK);
     ck_assert(hv_whereis(name) == HV_NONE);
-    expectations_check();
+    hv_expect_assert();
 }
 END_TEST
 
@@ -506,12 +393,6 @@ START_TEST(test_names_register_refuses_a_taken_name_and_a_named_pid)
     run_main(main_refusals, NULL, 2);
 }
 END_TEST
-
-static void
-returns_at_once(void *arg)
-{
-    (void)arg;
-}
 
 static void
 main_dead_pid(void *arg)
@@ -866,7 +747,7 @@ START_TEST(test_names_racing_plain_threads_have_one_winner)
 
     memset(&c, 0, sizeof c);
     c.schedulers = 2;
-    expectations_reset();
+    hv_expect_reset();
     ck_assert_int_eq(hv_start(&c), HV_OK);
     ck_assert_int_eq(pthread_barrier_init(&barrier, NULL, THREADS), 0);
     for (int i = 0; i < THREADS; i++) {

@@ -19,28 +19,8 @@
 
 #include "hive/hive.h"
 #include "tests/hv_check.h"
+#include "tests/proc_util.h"
 
-
-static int64_t
-elem_int(hv_term t, size_t i)
-{
-    int64_t v;
-    if (hv_int_value(hv_tuple_at(t, i), &v) != HV_OK)
-        return INT64_MIN;
-    return v;
-}
-
-static bool
-is_atom(hv_term t, const char *name)
-{
-    return hv_is_atom(t) && hv_equal(t, hv_atom(name));
-}
-
-static bool
-is_tagged(hv_term t, const char *tag)
-{
-    return hv_tuple_size(t) >= 1 && is_atom(hv_tuple_at(t, 0), tag);
-}
 
 static void
 reset(void)
@@ -77,18 +57,6 @@ run(hv_fn *main_fn, unsigned schedulers)
     hv_config cfg = {0};
     cfg.schedulers = schedulers;
     run_cfg(main_fn, &cfg);
-}
-
-static bool
-wait_dead(hv_term pid)
-{
-    for (int i = 0; i < 2000; i++) {
-        hv_proc_info info;
-        if (hv_process_info(pid, &info) == HV_ENOPROC)
-            return true;
-        hv_sleep(1);
-    }
-    return false;
 }
 
 static hv_term main_pid;
@@ -219,7 +187,7 @@ one_among_many_main(void *arg)
     for (intptr_t i = WORKERS / 2; i < WORKERS; i++)
         EXPECT(hv_spawn(worker, (void *)i) != HV_NONE);
     collect_workers(WORKERS, 7);
-    EXPECT(wait_dead(o));
+    EXPECT(eventually_dead(o));
     EXPECT(atomic_load(&returned) == 0);
     /* Stopped near 1 MiB (the default), not at once and not past it. */
     int d = atomic_load(&deepest);
@@ -256,7 +224,7 @@ in_a_row_main(void *arg)
         hv_term o = hv_spawn(overflower, (void *)i);
         EXPECT(o != HV_NONE);
         expect_cleaned(i);
-        EXPECT(wait_dead(o));
+        EXPECT(eventually_dead(o));
     }
     /* Ten at once, among workers. */
     hv_term os[10];
@@ -285,7 +253,7 @@ in_a_row_main(void *arg)
     }
     for (int i = 0; i < 10; i++) {
         EXPECT(cleaned[i] == 1);
-        EXPECT(wait_dead(os[i]));
+        EXPECT(eventually_dead(os[i]));
     }
     EXPECT(results == 10 && sums == 10);
     EXPECT(atomic_load(&returned) == 0);
@@ -316,7 +284,7 @@ dedicated_main(void *arg)
         EXPECT(hv_spawn_opt(overflower, (void *)(200 + round), &opts, &o,
                             NULL) == HV_OK);
         collect_workers(20, 200 + round);
-        EXPECT(wait_dead(o));
+        EXPECT(eventually_dead(o));
         /* The dedicated size bounds the depth, not the 1 MiB default. */
         int d = atomic_load(&deepest);
         EXPECT((long)d * FRAME_PAD <= 2L * DEDICATED_BYTES);
@@ -346,7 +314,7 @@ small_sched_stack_main(void *arg)
     atomic_store(&deepest, 0);
     hv_term o = hv_spawn(overflower, (void *)(intptr_t)5);
     expect_cleaned(5);
-    EXPECT(wait_dead(o));
+    EXPECT(eventually_dead(o));
     int d = atomic_load(&deepest);
     EXPECT((long)d * FRAME_PAD <= 2L * (256 << 10));
     EXPECT((long)d * 4096 >= 256 << 10);
@@ -399,7 +367,7 @@ cleanup_order_main(void *arg)
         EXPECT(is_tagged(m, "cleanup") && elem_int(m, 1) == want);
         hv_release(m);
     }
-    EXPECT(wait_dead(o));
+    EXPECT(eventually_dead(o));
     hv_term m = HV_ATOM_TRUE;
     EXPECT(hv_recv(20, &m) == HV_ETIMEOUT);
 }

@@ -22,24 +22,11 @@
 #include "hive/process.h"
 #include "hive/term.h"
 #include "tests/hv_check.h"
+#include "tests/proc_util.h"
 
 /* A wait that should end at once; past it the test fails, not hangs. */
 enum { WAIT_MS = 10000 };
 
-
-static void
-expectations_reset(void)
-{
-    hv_expect_reset();
-}
-
-static void
-expectations_check(void)
-{
-    int n = hv_expect_failures();
-    ck_assert_msg(n == 0, "%d failed expectation(s) in processes: %s", n,
-                  hv_expect_text());
-}
 
 static hv_config
 config_of(unsigned schedulers)
@@ -48,104 +35,6 @@ config_of(unsigned schedulers)
     memset(&c, 0, sizeof c);
     c.schedulers = schedulers;
     return c;
-}
-
-/* What run_main runs, and proof that main ran to its end: otherwise a
- * main that never ran (or was cut short) would pass with no expectation
- * checked. */
-static struct {
-    hv_fn *fn;
-    void *arg;
-    atomic_bool finished;
-} main_call;
-
-static void
-main_trampoline(void *unused)
-{
-    (void)unused;
-    main_call.fn(main_call.arg);
-    atomic_store(&main_call.finished, true);
-}
-
-/* Runs fn(arg) as main on schedulers threads (0: one per CPU) and asserts
- * that it ended normally and that no process recorded a failure. */
-static void
-run_main(hv_fn *fn, void *arg, unsigned schedulers)
-{
-    hv_config c = config_of(schedulers);
-    hv_term reason = HV_NONE;
-    expectations_reset();
-    main_call.fn = fn;
-    main_call.arg = arg;
-    atomic_store(&main_call.finished, false);
-    ck_assert_int_eq(hv_run(main_trampoline, NULL, &c, &reason), HV_OK);
-    ck_assert_msg(reason == hv_atom("normal"), "main did not end normally");
-    ck_assert_msg(atomic_load(&main_call.finished),
-                  "main did not run to its end");
-    expectations_check();
-    ck_assert(!hv_running());
-}
-
-static void *
-pid_arg(hv_term pid)
-{
-    return (void *)(uintptr_t)pid;
-}
-
-static hv_term
-arg_pid(void *arg)
-{
-    return (hv_term)(uintptr_t)arg;
-}
-
-/* The next message (new), or HV_NONE and a recorded failure after
- * WAIT_MS. */
-static hv_term
-next_msg(void)
-{
-    hv_term m = HV_NONE;
-    int rc = hv_recv(WAIT_MS, &m);
-    hv_expect_at(rc == HV_OK, "a message arrives within WAIT_MS", __LINE__);
-    return rc == HV_OK ? m : HV_NONE;
-}
-
-/* Receives and expects exactly the atom name. */
-static void
-await_atom(const char *name)
-{
-    hv_term m = next_msg();
-    if (!hv_expect_at(m == hv_atom(name), name, __LINE__))
-        hv_release(m);
-}
-
-static bool
-is_dead(hv_term pid)
-{
-    hv_proc_info info;
-    return hv_process_info(pid, &info) == HV_ENOPROC;
-}
-
-/* Exit is asynchronous to an observer: poll, with a bound. */
-static bool
-eventually_dead(hv_term pid)
-{
-    for (int i = 0; i < WAIT_MS; i++) {
-        if (is_dead(pid))
-            return true;
-        hv_sleep(1);
-    }
-    return is_dead(pid);
-}
-
-static bool
-eventually_count(size_t n)
-{
-    for (int i = 0; i < WAIT_MS; i++) {
-        if (hv_process_count() == n)
-            return true;
-        hv_sleep(1);
-    }
-    return hv_process_count() == n;
 }
 
 /* ---- hv_run ----------------------------------------------------------- */
@@ -166,13 +55,13 @@ START_TEST(test_process_run_returns_ok_and_normal_when_main_returns)
     hv_term reason = HV_NONE;
 
     atomic_store(&ran, 0);
-    expectations_reset();
+    hv_expect_reset();
     ck_assert(!hv_running());
     ck_assert_int_eq(hv_run(main_returns, &ran, NULL, &reason), HV_OK);
     ck_assert_int_eq(atomic_load(&ran), 1);
     ck_assert(reason == hv_atom("normal"));
     ck_assert(!hv_running());
-    expectations_check();
+    hv_expect_assert();
 
     /* Again with a NULL reason: the runtime starts afresh each time. */
     ck_assert_int_eq(hv_run(main_returns, &ran, NULL, NULL), HV_OK);
@@ -185,7 +74,7 @@ START_TEST(test_process_run_returns_ok_and_normal_when_main_returns)
     ck_assert_int_eq(hv_run(main_returns, &ran, &c, &reason), HV_OK);
     ck_assert_int_eq(atomic_load(&ran), 3);
     ck_assert(reason == hv_atom("normal"));
-    expectations_check();
+    hv_expect_assert();
 }
 END_TEST
 
@@ -424,7 +313,7 @@ START_TEST(test_process_start_spawn_talk_and_stop_with_processes_blocked)
     enum { BLOCKED = 50 };
     hv_config c = config_of(2);
 
-    expectations_reset();
+    hv_expect_reset();
     atomic_store(&deferred, 0);
     atomic_store(&resumed_after_kill, 0);
     ck_assert(hv_self() == HV_NONE);
@@ -474,7 +363,7 @@ START_TEST(test_process_start_spawn_talk_and_stop_with_processes_blocked)
     ck_assert_int_eq(atomic_load(&deferred), BLOCKED + 1);
     ck_assert_int_eq(atomic_load(&resumed_after_kill), 0);
     ck_assert_int_eq(hv_stop(), HV_EBADARG);
-    expectations_check();
+    hv_expect_assert();
 }
 END_TEST
 
@@ -516,7 +405,7 @@ START_TEST(test_process_shutdown_waits_for_a_thread_process_in_blocking_code)
     hv_config c = config_of(2);
 
     /* Through hv_stop. */
-    expectations_reset();
+    hv_expect_reset();
     atomic_store(&deferred, 0);
     atomic_store(&resumed_after_kill, 0);
     atomic_store(&reached_hive_call, 0);
@@ -536,7 +425,7 @@ START_TEST(test_process_shutdown_waits_for_a_thread_process_in_blocking_code)
     ck_assert_int_eq(atomic_load(&reached_hive_call), 1);
     ck_assert_int_eq(atomic_load(&deferred), 1);
     ck_assert_int_eq(atomic_load(&resumed_after_kill), 0);
-    expectations_check();
+    hv_expect_assert();
 
     /* Through hv_run returning. */
     atomic_store(&deferred, 0);
@@ -905,12 +794,12 @@ START_TEST(test_process_config_stack_bytes_bounds_copying_stack_depth)
 
     c.stack_bytes = 4 * 1024 * 1024;
     atomic_store(&frames_corrupt, 0);
-    expectations_reset();
+    hv_expect_reset();
     ck_assert_int_eq(
         hv_run(main_goes_deep_on_a_big_scheduler_stack, NULL, &c, &reason),
         HV_OK);
     ck_assert(reason == hv_atom("normal"));
-    expectations_check();
+    hv_expect_assert();
     ck_assert_int_eq(atomic_load(&frames_corrupt), 0);
 }
 END_TEST
@@ -1271,7 +1160,7 @@ START_TEST(test_process_defer_runs_when_main_ends)
 {
     hv_term reason = HV_NONE;
 
-    expectations_reset();
+    hv_expect_reset();
     ck_assert_int_eq(hv_run(main_defers, NULL, NULL, &reason), HV_OK);
     ck_assert(reason == hv_atom("normal"));
     ck_assert_int_eq(atomic_load(&defer_n), 2);
@@ -1284,7 +1173,7 @@ START_TEST(test_process_defer_runs_when_main_ends)
     ck_assert_int_eq(atomic_load(&defer_n), 2);
     ck_assert_int_eq(defer_log[0], 2);
     ck_assert_int_eq(defer_log[1], 1);
-    expectations_check();
+    hv_expect_assert();
 }
 END_TEST
 
@@ -1873,16 +1762,16 @@ START_TEST(test_process_max_processes_gives_elimit_until_one_exits)
     hv_config c = config_of(2);
     hv_term reason = HV_NONE;
 
-    expectations_reset();
+    hv_expect_reset();
     c.max_processes = LIMIT;
     ck_assert_int_eq(hv_run(main_hits_the_limit, NULL, &c, &reason), HV_OK);
     ck_assert(reason == hv_atom("normal"));
-    expectations_check();
+    hv_expect_assert();
 
     c.max_processes = 1;
     ck_assert_int_eq(hv_run(main_alone_at_limit_one, NULL, &c, &reason), HV_OK);
     ck_assert(reason == hv_atom("normal"));
-    expectations_check();
+    hv_expect_assert();
 }
 END_TEST
 
@@ -1986,9 +1875,9 @@ START_TEST(test_process_failed_calls_leave_out_params_untouched)
     ck_assert_msg(pid == HV_NIL, "hv_spawn_opt without a runtime wrote *pid");
 
     c.max_processes = 1;
-    expectations_reset();
+    hv_expect_reset();
     ck_assert_int_eq(hv_run(main_fails_calls, NULL, &c, NULL), HV_OK);
-    expectations_check();
+    hv_expect_assert();
 }
 END_TEST
 

@@ -14,43 +14,8 @@
 
 #include "hive/hive.h"
 #include "tests/hv_check.h"
+#include "tests/proc_util.h"
 
-
-static double
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int64_t
-elem_int(hv_term t, size_t i)
-{
-    int64_t v;
-    if (hv_int_value(hv_tuple_at(t, i), &v) != HV_OK)
-        return INT64_MIN;
-    return v;
-}
-
-static bool
-is_atom(hv_term t, const char *name)
-{
-    return hv_is_atom(t) && hv_equal(t, hv_atom(name));
-}
-
-static bool
-is_tagged(hv_term t, const char *tag)
-{
-    return hv_tuple_size(t) >= 1 && is_atom(hv_tuple_at(t, 0), tag);
-}
-
-/* A boxed message the leak fixture notices if it is not freed. */
-static hv_term
-boxed(const char *tag, int64_t i)
-{
-    return hv_tuple(3, hv_atom(tag), hv_int(i), hv_string("payload"));
-}
 
 static double main_took_ms;
 
@@ -75,25 +40,7 @@ run(hv_fn *main_fn, unsigned schedulers)
     ck_assert_msg(normal, "main exited with %s", text);
 }
 
-static bool
-wait_dead(hv_term pid)
-{
-    for (int i = 0; i < 2000; i++) {
-        hv_proc_info info;
-        if (hv_process_info(pid, &info) == HV_ENOPROC)
-            return true;
-        hv_sleep(1);
-    }
-    return false;
-}
-
 static hv_term main_pid;
-
-static void
-quit_at_once(void *arg)
-{
-    (void)arg;
-}
 
 /* ---- core ------------------------------------------------------------- */
 
@@ -495,8 +442,8 @@ static void
 dead_target_main(void *arg)
 {
     (void)arg;
-    hv_term child = hv_spawn(quit_at_once, NULL);
-    EXPECT(wait_dead(child));
+    hv_term child = hv_spawn(returns_at_once, NULL);
+    EXPECT(eventually_dead(child));
     hv_term r1 = hv_send_after(1, child, boxed("to_the_dead", 1));
     EXPECT(hv_is_ref(r1));
     /* Dies before its timer fires. */

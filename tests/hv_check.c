@@ -101,3 +101,11 @@ hv_expect_text(void)
 {
     return expect_text;
 }
+
+void
+hv_expect_assert(void)
+{
+    int n = hv_expect_failures();
+    ck_assert_msg(n == 0, "%d failed expectation(s) in processes: %s", n,
+                  hv_expect_text());
+}

@@ -34,5 +34,7 @@ void hv_expect_reset(void);
 int hv_expect_failures(void);
 /* The recorded failures, "[line N: text] ..." */
 const char *hv_expect_text(void);
+/* Fails the test (ck_assert) if any expectation failed, quoting them. */
+void hv_expect_assert(void);
 
 #endif /* HV_TESTS_HV_CHECK_H */
