@@ -29,11 +29,10 @@ main_trampoline(void *unused)
 void
 run_main(hv_fn *fn, void *arg, unsigned schedulers)
 {
-    hv_config c = {0};
+    hv_config c = config_of(schedulers);
     hv_term reason = HV_NONE;
     char text[128] = "?";
 
-    c.schedulers = schedulers;
     hv_expect_reset();
     main_call.fn = fn;
     main_call.arg = arg;
@@ -47,6 +46,14 @@ run_main(hv_fn *fn, void *arg, unsigned schedulers)
                   "main did not run to its end");
     hv_expect_assert();
     ck_assert(!hv_running());
+}
+
+hv_config
+config_of(unsigned schedulers)
+{
+    hv_config c = {0};
+    c.schedulers = schedulers;
+    return c;
 }
 
 void *

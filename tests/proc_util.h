@@ -16,6 +16,9 @@
  * failed, and that the runtime is gone afterwards. */
 void run_main(hv_fn *fn, void *arg, unsigned schedulers);
 
+/* A config with `schedulers` threads and defaults otherwise. */
+hv_config config_of(unsigned schedulers);
+
 /* A pid carried in a process argument, and back. */
 void *pid_arg(hv_term pid);
 hv_term arg_pid(void *arg);
