@@ -80,14 +80,6 @@ atomic_int resumed_after_kill;
 atomic_int resumed_how[3];
 
 hv_term parent;
-bool
-reject_all(hv_term m, void *ctx)
-{
-    (void)m;
-    (void)ctx;
-    return false;
-}
-
 void
 exit_on_message(void *arg)
 {

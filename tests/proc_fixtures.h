@@ -37,8 +37,6 @@ extern atomic_int resumed_how[3];
 /* The test's main process, for children to report to. */
 extern hv_term parent;
 
-/* An hv_recv_if predicate that takes nothing. */
-bool reject_all(hv_term m, void *ctx);
 /* Ends on its first message. */
 void exit_on_message(void *arg);
 

@@ -81,6 +81,42 @@ only_stop(hv_term m, void *ctx)
     return m == hv_atom("stop");
 }
 
+bool
+reject_all(hv_term m, void *ctx)
+{
+    (void)m;
+    (void)ctx;
+    return false;
+}
+
+void
+await_stop(void *arg)
+{
+    (void)arg;
+    hv_term m = HV_NONE;
+    EXPECT(hv_recv_if(only_stop, NULL, WAIT_MS * 3, &m) == HV_OK);
+}
+
+bool
+eventually_unnamed(hv_term name)
+{
+    for (int i = 0; i < WAIT_MS; i++) {
+        if (hv_whereis(name) == HV_NONE)
+            return true;
+        hv_sleep(1);
+    }
+    return hv_whereis(name) == HV_NONE;
+}
+
+hv_term
+name_of(hv_term pid)
+{
+    hv_proc_info info;
+    if (hv_process_info(pid, &info) != HV_OK)
+        return HV_NIL;
+    return info.name;
+}
+
 hv_term
 next_msg(void)
 {

@@ -25,8 +25,16 @@ hv_term arg_pid(void *arg);
 
 /* A process body that returns at once. */
 void returns_at_once(void *arg);
-/* An hv_recv_if predicate for the atom `stop`. */
+/* hv_recv_if predicates: the atom `stop`; nothing at all. */
 bool only_stop(hv_term msg, void *ctx);
+bool reject_all(hv_term msg, void *ctx);
+/* (process) A process body: waits (up to 30 s) for `stop`, leaving every
+ * other message queued. */
+void await_stop(void *arg);
+/* (process) Polls until nobody is registered as name, for up to 10 s. */
+bool eventually_unnamed(hv_term name);
+/* pid's registered name, HV_NONE if none, [] if pid is not alive. */
+hv_term name_of(hv_term pid);
 
 /* (process) The next message (new), or HV_NONE and a recorded failure
  * after 10 s. */
