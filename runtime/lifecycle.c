@@ -106,8 +106,10 @@ start_in(const hv_config *config)
     hv__rt.atom_normal = hv_atom("normal");
     hv__rt.atom_shutdown = hv_atom("shutdown");
     hv__rt.atom_stack_overflow = hv_atom("stack_overflow");
+    hv__rt.atom_system_limit = hv_atom("system_limit");
     if (hv__rt.atom_normal == HV_NONE || hv__rt.atom_shutdown == HV_NONE ||
-        hv__rt.atom_stack_overflow == HV_NONE)
+        hv__rt.atom_stack_overflow == HV_NONE ||
+        hv__rt.atom_system_limit == HV_NONE)
         return HV_ELIMIT;
     rc = hv__ptable_init(cfg.max_processes);
     if (rc != HV_OK)

@@ -315,17 +315,14 @@ wake_on_timer(struct hv__stimer *st)
 int
 hv__proc_block(struct hv__proc *p, uint32_t waiting, int64_t deadline_ms)
 {
-    if (p->kind == K_THREAD || p->kind == K_BRIDGE) {
-        if (!enter_wait(p, waiting, waiting != P_WAIT_MSG))
-            return HV_OK;
-        return wait_thread(p, waiting, deadline_ms);
-    }
     if (!enter_wait(p, waiting, waiting != P_WAIT_MSG))
         return HV_OK;
+    if (p->kind == K_THREAD || p->kind == K_BRIDGE)
+        return wait_thread(p, waiting, deadline_ms);
     if (deadline_ms >= 0) {
         p->timed_out = false;
         p->timer.fire = wake_on_timer;
-        hv__sched_timer_add(p->home, &p->timer, (uint64_t)deadline_ms);
+        hv__wheel_add(p->home->wheel, &p->timer.t, (uint64_t)deadline_ms);
     }
     hv__proc_switch_out(p, WHY_WAIT);
     if (deadline_ms >= 0 && !p->timed_out)

@@ -122,7 +122,7 @@ arm(struct hv__sched *s, struct ptimer *t)
 {
     t->in_wheel = true;
     t->st.fire = fire;
-    hv__sched_timer_add(s, &t->st, t->deadline_ms);
+    hv__wheel_add(s->wheel, &t->st.t, t->deadline_ms);
 }
 
 void

@@ -156,13 +156,6 @@ hv__sched_place(void)
     return s;
 }
 
-void
-hv__sched_timer_add(struct hv__sched *s, struct hv__stimer *st,
-                    uint64_t deadline_ms)
-{
-    hv__wheel_add(s->wheel, &st->t, deadline_ms);
-}
-
 static void
 fire_timer(struct hv__timer *t, void *ctx)
 {
@@ -210,7 +203,7 @@ run(struct hv__sched *s, struct hv__proc *p)
             if (rc != HV_OK) {
                 /* No stack: it ends before running, like a spawn that
                  * failed late. */
-                p->reason = hv_atom("system_limit");
+                p->reason = hv__rt.atom_system_limit;
                 hv__proc_reap(p);
                 return;
             }
@@ -372,8 +365,6 @@ ask_for_work(struct hv__sched *s)
 static void
 idle(struct hv__sched *s)
 {
-    atomic_store_explicit(&s->idle, true, memory_order_relaxed);
-    atomic_fetch_add_explicit(&hv__rt.idle_count, 1, memory_order_relaxed);
 
     int spin_us = hv__rt.cfg.spin_us;
     if (spin_us > 0) {
@@ -419,8 +410,6 @@ idle(struct hv__sched *s)
         }
     }
     atomic_store_explicit(&s->sleep, S_AWAKE, memory_order_release);
-    atomic_fetch_sub_explicit(&hv__rt.idle_count, 1, memory_order_relaxed);
-    atomic_store_explicit(&s->idle, false, memory_order_relaxed);
 }
 
 void *

@@ -67,7 +67,6 @@ struct hv__sched {
     struct hv__mpsc inbox;       /* processes made runnable elsewhere */
     struct hv__mpsc timer_inbox; /* timers set from other threads */
     _Atomic uint32_t sleep;      /* S_* */
-    _Atomic bool idle;           /* spinning or asleep (statistics) */
     struct hv__wheel *wheel;
     int epfd, evfd;
     size_t io_waiters;
@@ -85,11 +84,11 @@ struct hv__rt {
     _Atomic bool stopping;       /* no new processes; threads end */
     _Atomic bool quit;           /* schedulers leave their loops */
     _Atomic unsigned rr;         /* round-robin placement from outside */
-    _Atomic unsigned idle_count;
     _Atomic uint32_t main_done;  /* hv_run's main process has exited */
     hv_term main_reason;
     _Atomic uint32_t threads_live; /* thread processes not yet ended */
-    hv_term atom_normal, atom_shutdown, atom_stack_overflow;
+    hv_term atom_normal, atom_shutdown, atom_stack_overflow,
+        atom_system_limit;
 };
 
 extern struct hv__rt hv__rt;
@@ -138,9 +137,6 @@ void hv__sched_enqueue(struct hv__proc *p);
 void hv__sched_enqueue_next(struct hv__proc *p);
 /* Wakes s if it sleeps or spins (its inbox may have work). */
 void hv__sched_kick(struct hv__sched *s);
-/* Adds a timer to the calling scheduler's wheel. */
-void hv__sched_timer_add(struct hv__sched *s, struct hv__stimer *st,
-                         uint64_t deadline_ms);
 
 /* A scheduler thread's body (arg: its struct hv__sched). */
 void *hv__sched_main(void *arg);
