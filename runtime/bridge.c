@@ -236,7 +236,7 @@ receive(hv_bridge *b, bool (*pred)(hv_term, void *), void *ctx,
                        ? (int64_t)((uint64_t)deadline - now)
                        : 0;
         }
-        int rc = hv__mbox_receive(b->p, pred, ctx, left, msg);
+        int rc = hv__mbox_receive(b->p, pred, ctx, NULL, left, msg);
         if (rc != HV_OK)
             return rc;
         if (!is_abandoned_reply(b, *msg))

@@ -16,6 +16,27 @@ hv__mbox_init(struct hv__proc *p)
     hv__mpsc_init(&p->inbox);
     p->first = NULL;
     p->lastp = &p->first;
+    p->mark_ref = HV_NONE;
+    p->mark_at = &p->first;
+    p->index = NULL;
+}
+
+uint64_t
+hv__mbox_len(struct hv__proc *p)
+{
+    return atomic_load_explicit(&p->enqueued, memory_order_relaxed) +
+           atomic_load_explicit(&p->local_in, memory_order_relaxed) -
+           atomic_load_explicit(&p->dequeued, memory_order_relaxed);
+}
+
+/* Appends m to the private queue. */
+static void
+append(struct hv__proc *p, struct hv__msg *m)
+{
+    m->next = NULL;
+    m->prevp = p->lastp;
+    *p->lastp = m;
+    p->lastp = &m->next;
 }
 
 static void
@@ -29,6 +50,7 @@ void
 hv__mbox_drop(struct hv__proc *p)
 {
     hv__mbox_pull(p);
+    hv__mbox_index_free(p);
     struct hv__msg *m = p->first;
     while (m != NULL) {
         struct hv__msg *next = m->next;
@@ -37,6 +59,8 @@ hv__mbox_drop(struct hv__proc *p)
     }
     p->first = NULL;
     p->lastp = &p->first;
+    p->mark_ref = HV_NONE;
+    p->mark_at = &p->first;
 }
 
 void
@@ -44,10 +68,7 @@ hv__mbox_pull(struct hv__proc *p)
 {
     struct hv__mpsc_node *n;
     while ((n = hv__mpsc_pop(&p->inbox)) != NULL) {
-        struct hv__msg *m = hv__container_of(n, struct hv__msg, node);
-        m->next = NULL;
-        *p->lastp = m;
-        p->lastp = &m->next;
+        append(p, hv__container_of(n, struct hv__msg, node));
     }
 }
 
@@ -85,6 +106,7 @@ hv__mbox_deliver(struct hv__proc *p, hv_term msg)
         return;
     }
     m->term = msg;
+    m->ixnext = NULL;
     atomic_fetch_add_explicit(&p->enqueued, 1, memory_order_relaxed);
     if (hv__mpsc_push(&p->inbox, &m->node))
         notify(p);
@@ -108,9 +130,8 @@ hv__mbox_deliver_local(struct hv__proc *p, hv_term msg)
         return;
     }
     m->term = msg;
-    m->next = NULL;
-    *p->lastp = m;
-    p->lastp = &m->next;
+    m->ixnext = NULL;
+    append(p, m);
     atomic_store_explicit(
         &p->local_in,
         atomic_load_explicit(&p->local_in, memory_order_relaxed) + 1,
@@ -131,9 +152,8 @@ hv__mbox_deliver_local(struct hv__proc *p, hv_term msg)
     }
 }
 
-/* Counts a reduction; a process whose slice ran out yields. */
-static void
-spend(struct hv__proc *self)
+void
+hv__proc_spend(struct hv__proc *self)
 {
     if (--self->reds <= 0 && !self->exiting) {
         self->reds = HV__SLICE_REDS;
@@ -187,7 +207,7 @@ send_checked(hv_term to, hv_term msg)
     }
     struct hv__proc *self = hv__tls_proc;
     if (self != NULL)
-        spend(self);
+        hv__proc_spend(self);
     return HV_OK;
 }
 
@@ -223,19 +243,33 @@ hv__mbox_cursor_skip(struct hv__mbox_cursor *c)
     c->at = &(*c->at)->next;
 }
 
-hv_term
-hv__mbox_cursor_take(struct hv__proc *p, struct hv__mbox_cursor *c)
+/* Unlinks m from the private queue and the index and frees it; returns
+ * its term.  Pointers to m's next field (the queue's end, the receive
+ * mark, the index's end) move to what pointed at m. */
+static hv_term
+take(struct hv__proc *p, struct hv__msg *m)
 {
-    struct hv__msg *m = *c->at;
-    *c->at = m->next;
+    hv__mbox_index_remove(p, m);
+    hv__mbox_index_retarget(p, m);
+    *m->prevp = m->next;
+    if (m->next != NULL)
+        m->next->prevp = m->prevp;
     if (p->lastp == &m->next)
-        p->lastp = c->at;
+        p->lastp = m->prevp;
+    if (p->mark_at == &m->next)
+        p->mark_at = m->prevp;
     hv_term t = m->term;
     hv__free(m, sizeof *m);
     atomic_store_explicit(
         &p->dequeued, atomic_load_explicit(&p->dequeued, memory_order_relaxed) + 1,
         memory_order_relaxed); /* only the owner writes it */
     return t;
+}
+
+hv_term
+hv__mbox_cursor_take(struct hv__proc *p, struct hv__mbox_cursor *c)
+{
+    return take(p, *c->at);
 }
 
 /* A thread's or bridge's wait: sleep on the state word. */
@@ -358,23 +392,84 @@ hv__mbox_wait(struct hv__proc *p, int64_t deadline_ms)
     return hv__proc_block(p, P_WAIT_MSG, deadline_ms);
 }
 
+/* A keyed receive indexes the mailbox only when it is long enough for
+ * the index's upkeep to cost less than a scan. */
+#define INDEX_MIN_LEN 32
+
+/* Where a receive is in its walk over candidate messages: the private
+ * queue in order, or the list of one key in the index. */
+struct scan {
+    bool indexed;
+    size_t elem;
+    hv_term key;
+    struct hv__mbox_cursor c; /* queue walk */
+    struct hv__msg *last;     /* index walk: the last message tested */
+};
+
+static void
+scan_begin(struct hv__proc *p, struct scan *sc, const struct hv__recv_key *key)
+{
+    sc->indexed = false;
+    sc->last = NULL;
+    sc->elem = 0;
+    sc->key = HV_NONE;
+    hv__mbox_cursor_begin(p, &sc->c);
+    if (key == NULL || key->elem < 0)
+        return;
+    sc->elem = (size_t)key->elem;
+    sc->key = key->key;
+    if (key->key == p->mark_ref && hv__imm_tag(key->key) == HV__TAG_REF) {
+        /* The ref is newer than every message queued before the mark. */
+        sc->c.at = p->mark_at;
+        return;
+    }
+    sc->indexed = hv__mbox_index_by(p, sc->elem) ||
+                  hv__mbox_len(p) >= INDEX_MIN_LEN;
+}
+
+/* The next message to test, or NULL when none is queued yet. */
+static struct hv__msg *
+scan_peek(struct hv__proc *p, struct scan *sc)
+{
+    if (sc->indexed) {
+        if (hv__mbox_index_catch_up(p, sc->elem) == HV_OK)
+            return sc->last != NULL ? hv__mbox_index_next(sc->last)
+                                    : hv__mbox_index_first(p, sc->key);
+        /* No memory for the index: scan from the start instead. */
+        sc->indexed = false;
+        hv__mbox_cursor_begin(p, &sc->c);
+    }
+    return hv__mbox_cursor_peek(p, &sc->c) != HV_NONE ? *sc->c.at : NULL;
+}
+
+static void
+scan_skip(struct scan *sc, struct hv__msg *m)
+{
+    if (sc->indexed)
+        sc->last = m;
+    else
+        hv__mbox_cursor_skip(&sc->c);
+}
+
 int
 hv__mbox_receive(struct hv__proc *p, bool (*pred)(hv_term, void *),
-                 void *ctx, int64_t timeout_ms, hv_term *msg)
+                 void *ctx, const struct hv__recv_key *key,
+                 int64_t timeout_ms, hv_term *msg)
 {
-    struct hv__mbox_cursor c;
+    struct scan sc;
     int64_t deadline = -2; /* not computed yet */
-    hv__mbox_cursor_begin(p, &c);
+    bool spends = p->kind == K_COPY || p->kind == K_DEDICATED;
+    scan_begin(p, &sc, key);
     for (;;) {
-        hv_term t;
-        while ((t = hv__mbox_cursor_peek(p, &c)) != HV_NONE) {
-            if (pred == NULL || pred(t, ctx)) {
-                *msg = hv__mbox_cursor_take(p, &c);
-                if (p->kind == K_COPY || p->kind == K_DEDICATED)
-                    spend(p);
+        struct hv__msg *m;
+        while ((m = scan_peek(p, &sc)) != NULL) {
+            if (pred == NULL || pred(m->term, ctx)) {
+                *msg = take(p, m);
+                if (spends)
+                    hv__proc_spend(p);
                 return HV_OK;
             }
-            hv__mbox_cursor_skip(&c);
+            scan_skip(&sc, m);
         }
         if (timeout_ms == 0)
             break;
@@ -395,8 +490,8 @@ hv__mbox_receive(struct hv__proc *p, bool (*pred)(hv_term, void *),
     *msg = HV_NONE;
     /* A poll that finds nothing is work too: a polling loop must not
      * starve the others. */
-    if (p->kind == K_COPY || p->kind == K_DEDICATED)
-        spend(p);
+    if (spends)
+        hv__proc_spend(p);
     return HV_ETIMEOUT;
 }
 
@@ -417,7 +512,7 @@ hv_recv(int64_t timeout_ms, hv_term *msg)
     int rc = recv_check(p, msg);
     if (rc != HV_OK)
         return rc;
-    rc = hv__mbox_receive(p, NULL, NULL, timeout_ms, msg);
+    rc = hv__mbox_receive(p, NULL, NULL, NULL, timeout_ms, msg);
     if (rc == HV_ENOPROC)
         hv__proc_exit(p, hv__rt.atom_shutdown);
     return rc;
@@ -433,7 +528,7 @@ hv_recv_if(bool (*pred)(hv_term msg, void *ctx), void *ctx,
         return rc;
     if (pred == NULL)
         return HV_EBADARG;
-    rc = hv__mbox_receive(p, pred, ctx, timeout_ms, msg);
+    rc = hv__mbox_receive(p, pred, ctx, NULL, timeout_ms, msg);
     if (rc == HV_ENOPROC)
         hv__proc_exit(p, hv__rt.atom_shutdown);
     return rc;

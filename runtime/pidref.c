@@ -2,6 +2,7 @@
  * (boxed, for distribution). */
 #include <string.h>
 
+#include "runtime/proc.h"
 #include "runtime/term_box.h"
 #include "runtime/util.h"
 
@@ -74,7 +75,15 @@ hv_term
 hv_ref_make(void)
 {
     uint64_t v = atomic_fetch_add_explicit(&next_ref, 1, memory_order_relaxed);
-    return hv__imm(HV__TAG_REF, v & HV__IMM_PAYLOAD_MAX);
+    hv_term ref = hv__imm(HV__TAG_REF, v & HV__IMM_PAYLOAD_MAX);
+    /* Erlang's receive mark: nothing queued now can hold the new ref, so
+     * a receive for it may start behind what is queued (mailbox.c). */
+    struct hv__proc *p = hv__tls_proc;
+    if (p != NULL) {
+        p->mark_ref = ref;
+        p->mark_at = p->lastp;
+    }
+    return ref;
 }
 
 hv_term

@@ -54,11 +54,17 @@ enum hv__pkind {
 /* Why a process switched back to its scheduler. */
 enum hv__why { WHY_YIELD = 1, WHY_WAIT, WHY_EXIT };
 
-/* One queued message. */
+/* One queued message.  The inbox link is dead once the owner has popped
+ * the message (no producer touches a popped node, mpsc.h), so the private
+ * queue's back link shares its word. */
 struct hv__msg {
-    struct hv__mpsc_node node; /* in the inbox */
-    struct hv__msg *next;      /* in the private queue */
+    union {
+        struct hv__mpsc_node node; /* in the inbox */
+        struct hv__msg **prevp;    /* in the private queue: what points here */
+    };
+    struct hv__msg *next;   /* in the private queue */
     hv_term term;
+    struct hv__msg *ixnext; /* in its key's list in the index (mbox_index.c) */
 };
 
 /* A timer in a scheduler's wheel, with what to do when it fires. */
@@ -96,6 +102,11 @@ struct hv__proc {
     _Atomic uint64_t dequeued;    /* messages ever taken out */
     struct hv__msg *first;        /* private queue, oldest first */
     struct hv__msg **lastp;       /* &last->next, or &first */
+    /* Erlang's receive mark: the queue's end when this process last made
+     * a ref; no message before it can hold that ref. */
+    hv_term mark_ref;
+    struct hv__msg **mark_at;
+    struct hv__mbox_index *index; /* NULL until a keyed receive needs it */
 
     /* The context while switched out. */
     void *sp;
@@ -149,6 +160,11 @@ void hv__mbox_deliver_local(struct hv__proc *p, hv_term msg);
 /* Moves what the inbox holds to the private queue.  Owner only. */
 void hv__mbox_pull(struct hv__proc *p);
 
+/* Messages queued, inbox included (a snapshot, for the owner). */
+uint64_t hv__mbox_len(struct hv__proc *p);
+/* Counts a reduction; a process whose slice ran out yields. */
+void hv__proc_spend(struct hv__proc *self);
+
 /* A position in the private queue for selective receive: the messages
  * before it were tested and rejected by the current receive. */
 struct hv__mbox_cursor {
@@ -167,9 +183,43 @@ hv_term hv__mbox_cursor_take(struct hv__proc *p, struct hv__mbox_cursor *c);
  * never).  HV_OK: peek again; HV_ETIMEOUT; HV_ENOPROC: the runtime is
  * stopping (bridges). */
 int hv__mbox_wait(struct hv__proc *p, int64_t deadline_ms);
-/* The receive of hv_recv_if, for any process kind. */
+/* A receive whose every acceptable message has `key` (=:=) as element
+ * `elem` (0-based) of a tuple, which lets the receive skip the others:
+ * through the index by that element, or from the receive mark when key
+ * is the ref this process made last.  elem < 0: no key. */
+struct hv__recv_key {
+    int elem;
+    hv_term key;
+};
+/* The receive of hv_recv_if and hv_receive, for any process kind: takes
+ * the oldest message pred accepts (all when pred is NULL), waiting up to
+ * timeout_ms.  key may be NULL.  pred sees each message at most once. */
 int hv__mbox_receive(struct hv__proc *p, bool (*pred)(hv_term, void *),
-                     void *ctx, int64_t timeout_ms, hv_term *msg);
+                     void *ctx, const struct hv__recv_key *key,
+                     int64_t timeout_ms, hv_term *msg);
+
+/* ---- the mailbox index (mbox_index.c) ----
+ * An index of the private queue by one element of tuple messages: per
+ * distinct value, the messages holding it, oldest first.  It covers a
+ * prefix of the queue and is caught up before each use, so its upkeep is
+ * O(1) per message; messages taken by any receive leave it at once. */
+
+/* Indexes everything queued (pulling the inbox) by element elem,
+ * rebuilding the index if it was by another element.  HV_ENOMEM: no
+ * index (the caller scans instead). */
+int hv__mbox_index_catch_up(struct hv__proc *p, size_t elem);
+/* True when p has an index by elem. */
+bool hv__mbox_index_by(const struct hv__proc *p, size_t elem);
+/* The oldest indexed message whose element is key, or NULL; then the
+ * next with the same key after m, or NULL. */
+struct hv__msg *hv__mbox_index_first(struct hv__proc *p, hv_term key);
+struct hv__msg *hv__mbox_index_next(const struct hv__msg *m);
+/* Drops m from the index (m is being taken).  No-op if not indexed. */
+void hv__mbox_index_remove(struct hv__proc *p, struct hv__msg *m);
+/* Frees the index. */
+void hv__mbox_index_free(struct hv__proc *p);
+/* Keeps the index's end valid when m leaves the queue. */
+void hv__mbox_index_retarget(struct hv__proc *p, struct hv__msg *m);
 
 /* Puts p into the wait state `waiting` (P_WAIT_*) until woken or
  * deadline_ms (-1: none).  HV_OK: woken (or a message came first, for

@@ -584,3 +584,30 @@ hv__lex_describe(const struct hv__lex *lx, const struct hv__tok *tok, char *out,
     }
     out[n] = 0;
 }
+
+int
+hv__lex_fail(struct hv__lex *lx, const struct hv__tok *at, int code,
+             const char *fmt, ...)
+{
+    char what[sizeof lx->err->what];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return hv__error_set(lx->err, code, at->offset, at->line, at->column,
+                         "%s", what);
+}
+
+int
+hv__lex_expected(struct hv__lex *lx, const struct hv__tok *found,
+                 const struct hv__tok *prev, const char *what)
+{
+    char f[48], a[48];
+    hv__lex_describe(lx, found, f, sizeof f);
+    if (prev == NULL)
+        return hv__lex_fail(lx, found, HV_ESYNTAX, "expected %s, found %s",
+                            what, f);
+    hv__lex_describe(lx, prev, a, sizeof a);
+    return hv__lex_fail(lx, found, HV_ESYNTAX,
+                        "expected %s after %s, found %s", what, a, f);
+}

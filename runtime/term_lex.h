@@ -124,6 +124,14 @@ const char *hv__lex_kind_name(enum hv__tok_kind kind);
  * "end of input". */
 void hv__lex_describe(const struct hv__lex *lx, const struct hv__tok *tok,
                       char *out, size_t size);
+/* Fails at token `at`: fills lx->err (code, position, the message) and
+ * returns code. */
+int hv__lex_fail(struct hv__lex *lx, const struct hv__tok *at, int code,
+                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* HV_ESYNTAX "expected WHAT after PREV, found FOUND" at found (prev may
+ * be NULL: "expected WHAT, found FOUND"). */
+int hv__lex_expected(struct hv__lex *lx, const struct hv__tok *found,
+                     const struct hv__tok *prev, const char *what);
 /* Line and column of a byte offset of the text (for errors about the
  * input as a whole, such as its size). */
 void hv__lex_position(const char *text, size_t offset, int *line, int *column);

@@ -49,20 +49,7 @@ struct parser {
     hv_error *err;
 };
 
-static int fail(struct parser *p, const struct hv__tok *at, int code,
-                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int
-fail(struct parser *p, const struct hv__tok *at, int code, const char *fmt, ...)
-{
-    char what[sizeof p->err->what];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    return hv__error_set(p->err, code, at->offset, at->line, at->column, "%s",
-                         what);
-}
+#define fail(p, at, code, ...) hv__lex_fail(&(p)->lx, (at), (code), __VA_ARGS__)
 
 static int
 nomem(struct parser *p)
@@ -74,14 +61,8 @@ nomem(struct parser *p)
 static int
 expected(struct parser *p, const char *what)
 {
-    char found[48], after[48];
-    hv__lex_describe(&p->lx, &p->tok, found, sizeof found);
-    if (!p->has_prev)
-        return fail(p, &p->tok, HV_ESYNTAX, "expected %s, found %s", what,
-                    found);
-    hv__lex_describe(&p->lx, &p->prev, after, sizeof after);
-    return fail(p, &p->tok, HV_ESYNTAX, "expected %s after %s, found %s", what,
-                after, found);
+    return hv__lex_expected(&p->lx, &p->tok, p->has_prev ? &p->prev : NULL,
+                            what);
 }
 
 /* Takes the lookahead and reads the next one, lexed under flags. */
@@ -532,37 +513,56 @@ parse_term(struct parser *p, hv_term *root)
     return rc;
 }
 
+static void
+parser_init(struct parser *p, const char *text, size_t len,
+            const hv_limits *lim, const struct hv__parse_hooks *hooks,
+            hv_error *err)
+{
+    p->lim.max_depth =
+        lim && lim->max_depth ? lim->max_depth : HV_DEFAULT_MAX_DEPTH;
+    p->lim.max_count =
+        lim && lim->max_count ? lim->max_count : HV_DEFAULT_MAX_COUNT;
+    p->lim.max_bytes =
+        lim && lim->max_bytes ? lim->max_bytes : HV_DEFAULT_MAX_BYTES;
+    hv__lex_init(&p->lx, text ? text : "", len, err);
+    p->has_prev = false;
+    memset(&p->tok, 0, sizeof p->tok);
+    hv__walk_init(&p->frames, sizeof(struct frame));
+    hv__walk_init(&p->vals, sizeof(hv_term));
+    p->bin = (hv_buf)HV_BUF_INIT;
+    p->hooks = hooks;
+    p->err = err;
+}
+
+static void
+parser_fini(struct parser *p)
+{
+    drop_values(p, 0);
+    hv_buf_free(&p->bin);
+    hv__walk_fini(&p->vals);
+    hv__walk_fini(&p->frames);
+    hv__lex_fini(&p->lx);
+}
+
 hv_term
 hv__parse(const char *text, size_t len, const hv_limits *lim,
           const struct hv__parse_hooks *hooks, hv_error *err)
 {
     struct parser p;
-    p.lim.max_depth =
-        lim && lim->max_depth ? lim->max_depth : HV_DEFAULT_MAX_DEPTH;
-    p.lim.max_count =
-        lim && lim->max_count ? lim->max_count : HV_DEFAULT_MAX_COUNT;
-    p.lim.max_bytes =
-        lim && lim->max_bytes ? lim->max_bytes : HV_DEFAULT_MAX_BYTES;
     if (text == NULL && len != 0) {
         hv__error_set(err, HV_EBADARG, 0, 0, 0, "text is NULL");
         return HV_NONE;
     }
+    parser_init(&p, text, len, lim, hooks, err);
     if (len > p.lim.max_bytes) {
         int line, col;
         hv__lex_position(text, p.lim.max_bytes, &line, &col);
         hv__error_set(err, HV_ELIMIT, p.lim.max_bytes, line, col,
                       "text of %zu bytes is longer than the limit of %zu", len,
                       p.lim.max_bytes);
+        parser_fini(&p);
         return HV_NONE;
     }
-    hv__lex_init(&p.lx, text ? text : "", len, err);
-    p.has_prev = false;
-    memset(&p.tok, 0, sizeof p.tok);
-    hv__walk_init(&p.frames, sizeof(struct frame));
-    hv__walk_init(&p.vals, sizeof(hv_term));
-    p.bin = (hv_buf)HV_BUF_INIT;
-    p.hooks = hooks;
-    p.err = err;
     hv_term root = HV_NONE;
     int rc = parse_term(&p, &root);
     if (rc == HV_OK && p.tok.kind == HV__TOK_DOT)
@@ -573,11 +573,26 @@ hv__parse(const char *text, size_t len, const hv_limits *lim,
         hv_release(root);
         root = HV_NONE;
     }
-    drop_values(&p, 0);
-    hv_buf_free(&p.bin);
-    hv__walk_fini(&p.vals);
-    hv__walk_fini(&p.frames);
-    hv__lex_fini(&p.lx);
+    parser_fini(&p);
+    return root;
+}
+
+hv_term
+hv__parse_one(const char *text, size_t len, struct hv__lex_at *at,
+              hv_error *err)
+{
+    struct parser p;
+    parser_init(&p, text, len, NULL, NULL, err);
+    p.lx.pos = at->offset;
+    p.lx.line = at->line;
+    p.lx.column = at->column;
+    hv_term root = HV_NONE;
+    if (parse_term(&p, &root) == HV_OK) {
+        at->offset = p.tok.offset;
+        at->line = p.tok.line;
+        at->column = p.tok.column;
+    }
+    parser_fini(&p);
     return root;
 }
 

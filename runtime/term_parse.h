@@ -25,4 +25,16 @@ struct hv__parse_hooks {
 hv_term hv__parse(const char *text, size_t len, const hv_limits *lim,
                   const struct hv__parse_hooks *hooks, hv_error *err);
 
+/* A position in text, as the lexer counts it. */
+struct hv__lex_at {
+    size_t offset;
+    int line, column;
+};
+
+/* One term at *at in len bytes of text (the pattern parser's literals
+ * that it does not read itself: binaries, pids, refs).  On success *at
+ * moves to the token after the term; on failure HV_NONE and *err. */
+hv_term hv__parse_one(const char *text, size_t len, struct hv__lex_at *at,
+                      hv_error *err);
+
 #endif /* HV_RUNTIME_TERM_PARSE_H */

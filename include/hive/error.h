@@ -22,7 +22,8 @@ extern "C" {
     X(TIMEOUT, -4, "timed out")                                             \
     X(LIMIT, -5, "a configured limit was reached")                          \
     X(SYNTAX, -6, "malformed input")                                        \
-    X(OVERFLOW, -7, "integer does not fit in 64 bits")
+    X(OVERFLOW, -7, "integer does not fit in 64 bits")                     \
+    X(NOMATCH, -8, "no clause matched")
 
 enum {
     HV_OK = 0,

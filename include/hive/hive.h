@@ -5,5 +5,6 @@
 #include "hive/error.h"
 #include "hive/term.h"
 #include "hive/process.h"
+#include "hive/match.h"
 
 #endif /* HV_HIVE_H */

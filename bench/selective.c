@@ -1,0 +1,2 @@
+/* bench/selective.c - placeholder while the benchmark is written. */
+int main(void) { return 0; }
