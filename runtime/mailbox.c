@@ -19,6 +19,7 @@ hv__mbox_init(struct hv__proc *p)
     p->mark_ref = HV_NONE;
     p->mark_at = &p->first;
     p->index = NULL;
+    p->long_scans = 0;
 }
 
 uint64_t
@@ -392,8 +393,10 @@ hv__mbox_wait(struct hv__proc *p, int64_t deadline_ms)
     return hv__proc_block(p, P_WAIT_MSG, deadline_ms);
 }
 
-/* A keyed receive indexes the mailbox only when it is long enough for
- * the index's upkeep to cost less than a scan. */
+/* A keyed receive indexes the mailbox when it is long and an earlier
+ * keyed receive already had to scan far: building the index costs
+ * several scans (a record per distinct key), which pays only when the
+ * process keeps receiving that way. */
 #define INDEX_MIN_LEN 32
 
 /* Where a receive is in its walk over candidate messages: the private
@@ -424,7 +427,7 @@ scan_begin(struct hv__proc *p, struct scan *sc, const struct hv__recv_key *key)
         return;
     }
     sc->indexed = hv__mbox_index_by(p, sc->elem) ||
-                  hv__mbox_len(p) >= INDEX_MIN_LEN;
+                  (p->long_scans > 0 && hv__mbox_len(p) >= INDEX_MIN_LEN);
 }
 
 /* The next message to test, or NULL when none is queued yet. */
@@ -459,17 +462,22 @@ hv__mbox_receive(struct hv__proc *p, bool (*pred)(hv_term, void *),
     struct scan sc;
     int64_t deadline = -2; /* not computed yet */
     bool spends = p->kind == K_COPY || p->kind == K_DEDICATED;
+    uint64_t skipped = 0;
     scan_begin(p, &sc, key);
     for (;;) {
         struct hv__msg *m;
         while ((m = scan_peek(p, &sc)) != NULL) {
             if (pred == NULL || pred(m->term, ctx)) {
+                if (!sc.indexed && key != NULL && key->elem >= 0 &&
+                    skipped >= INDEX_MIN_LEN)
+                    p->long_scans++;
                 *msg = take(p, m);
                 if (spends)
                     hv__proc_spend(p);
                 return HV_OK;
             }
             scan_skip(&sc, m);
+            skipped++;
         }
         if (timeout_ms == 0)
             break;

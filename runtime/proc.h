@@ -107,6 +107,7 @@ struct hv__proc {
     hv_term mark_ref;
     struct hv__msg **mark_at;
     struct hv__mbox_index *index; /* NULL until a keyed receive needs it */
+    uint32_t long_scans;          /* keyed receives that scanned far */
 
     /* The context while switched out. */
     void *sp;
