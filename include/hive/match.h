@@ -151,7 +151,8 @@ HV_API void hv_bindings_release(hv_bindings *b);
  * most one, anywhere in the list) giving the set's timeout for
  * hv_receive(..., HV_AFTER, ...).  Pin names are shared by the clauses:
  * ^Ref in two clauses is one pin.  NULL on failure, *err naming the
- * clause ("clause 2: ...") with line and column inside it. */
+ * clause by its index ("clause 1: ..." for the second) with the line and
+ * column inside it. */
 HV_API hv_rset *hv_rset_compile(const char *const *clauses, size_t n,
                                 hv_error *err);
 /* The same with the clauses as arguments, ended by NULL. */
