@@ -526,10 +526,12 @@ eval(const struct hv__gnode *g, const hv_term *vars, const hv_term *pins,
         struct val s;
         size_t len;
         const uint8_t *data;
-        if (!eval(g->kids[0], vars, pins, &s) || s.k != V_TERM ||
-            (data = hv_binary_data(s.t, &len)) == NULL)
+        if (!eval(g->kids[0], vars, pins, &s))
             return false;
-        *out = bool_val(hv__regex_test(g->re, data, len));
+        /* A test rather than a function: false, not an error, for
+         * anything but a binary. */
+        data = s.k == V_TERM ? hv_binary_data(s.t, &len) : NULL;
+        *out = bool_val(data != NULL && hv__regex_test(g->re, data, len));
         return true;
     }
     default:

@@ -163,12 +163,39 @@ left_assoc(struct hv__pp *p, const struct opdef *ops,
 
 static int primary(struct hv__pp *p, struct hv__gnode **out);
 
+/* The kind of the token after the lookahead (a lexer error reads as
+ * end of input; the real read reports it). */
+static enum hv__tok_kind
+peek_kind(const struct hv__pp *p)
+{
+    struct hv__lex ahead = p->lx;
+    struct hv__tok tok;
+    ahead.scratch = (hv_buf)HV_BUF_INIT;
+    ahead.err = NULL;
+    enum hv__tok_kind k = hv__lex_next(&ahead, &tok, 0) == HV_OK ? tok.kind
+                                                                 : HV__TOK_EOF;
+    hv__lex_fini(&ahead);
+    return k;
+}
+
+static int literal(struct hv__pp *p, hv_term t, struct hv__gnode **out);
+
 static int
 unary(struct hv__pp *p, struct hv__gnode **out)
 {
     int op = op_at(p, unary_ops);
     if (op < 0)
         return primary(p, out);
+    if (op == G_NEG || op == G_PLUS) {
+        /* -9223372036854775808 is one literal: its magnitude alone does
+         * not fit in 64 bits. */
+        enum hv__tok_kind k = peek_kind(p);
+        if (k == HV__TOK_INT || k == HV__TOK_FLOAT) {
+            hv_term t;
+            int rc = hv__pp_number(p, &t);
+            return rc != HV_OK ? rc : literal(p, t, out);
+        }
+    }
     if (++p->depth > HV__PARSE_MAX_DEPTH)
         return hv__lex_fail(&p->lx, &p->tok, HV_ELIMIT,
                             "guard nested deeper than %d",
