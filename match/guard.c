@@ -191,9 +191,11 @@ integer_op(int op, struct val a, struct val b, struct val *out)
     switch (op) {
     case G_DIV:
     case G_REM:
-        if (y == 0 || (x == INT64_MIN && y == -1))
-            return false;
-        r = op == G_DIV ? x / y : x % y; /* C truncates, as Erlang */
+        if (y == 0 || (op == G_DIV && x == INT64_MIN && y == -1))
+            return false; /* badarith, or a quotient past 64 bits */
+        /* C truncates, as Erlang; x rem -1 is 0 even for INT64_MIN,
+         * where C's % would trap. */
+        r = y == -1 ? (op == G_DIV ? -x : 0) : op == G_DIV ? x / y : x % y;
         break;
     case G_BAND:
         r = x & y;
@@ -211,9 +213,9 @@ integer_op(int op, struct val a, struct val b, struct val *out)
             r = shift <= -63 ? (x < 0 ? -1 : 0) : x >> -shift;
         else if (x == 0)
             r = 0;
-        else if (shift >= 63 || x > (INT64_MAX >> shift) ||
+        else if (shift > 63 || x > (INT64_MAX >> shift) ||
                  x < (INT64_MIN >> shift))
-            return false; /* past 64 bits */
+            return false; /* past 64 bits (-1 bsl 63 still fits) */
         else
             r = (int64_t)((uint64_t)x << shift);
         break;

@@ -287,10 +287,14 @@ map_key(struct hv__pp *p, struct hv__pnode **key)
     int rc = hv__pp_pattern(p, key);
     if (rc != HV_OK)
         return rc;
-    if ((*key)->kind != PN_LIT && (*key)->kind != PN_PIN)
+    if ((*key)->kind != PN_LIT && (*key)->kind != PN_PIN) {
+        char found[48];
+        hv__lex_describe(&p->lx, &at, found, sizeof found);
         return hv__lex_fail(&p->lx, &at, HV_ESYNTAX,
-                            "a map key in a pattern must be a literal or a "
-                            "pin (^Name)");
+                            "map key %s: a key in a map pattern must be a "
+                            "literal or a pin (^Name)",
+                            found);
+    }
     if (p->tok.kind == HV__TOK_ARROW)
         return hv__lex_fail(&p->lx, &p->tok, HV_ESYNTAX,
                             "'=>' builds a map; a map pattern uses ':='");

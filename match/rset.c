@@ -286,9 +286,6 @@ hv_rset_compile(const char *const *clauses, size_t n, hv_error *err)
         if (rc != HV_OK)
             clause_error(err, i);
     }
-    if (rc == HV_OK && s->after_clause >= 0 && n == 1)
-        rc = hv__error_set(err, HV_EBADARG, 0, 0, 0,
-                           "a receive set needs a clause besides after");
     if (rc == HV_OK && build_dispatch(s) != HV_OK)
         rc = hv__error_set(err, HV_ENOMEM, 0, 0, 0, "out of memory");
     if (rc != HV_OK) {

@@ -200,9 +200,13 @@ binary(struct parser *p, hv_term *out)
             if (p->tok.kind == HV__TOK_STRING) {
                 rc = string_run(p);
             } else if (p->tok.kind == HV__TOK_INT) {
-                if (p->tok.overflow || p->tok.u > 255)
+                if (p->tok.overflow || p->tok.u > 255) {
+                    char found[48];
+                    hv__lex_describe(&p->lx, &p->tok, found, sizeof found);
                     return fail(p, &p->tok, HV_ESYNTAX,
-                                "byte out of range 0..255 in a binary");
+                                "byte %s out of range 0..255 in a binary",
+                                found);
+                }
                 rc = hv__buf_putc(&p->bin, (char)p->tok.u);
                 rc = rc != HV_OK ? nomem(p) : advance(p, 0);
             } else if (p->tok.kind == HV__TOK_DIRECTIVE) {

@@ -38,7 +38,10 @@
  * guard variable that the pattern does not bind, a bad regex (pcre2's
  * message and offset) or a pattern with more than HV_MATCH_MAX_VARS
  * variables is rejected at compile time: NULL, with *err holding the
- * code (HV_ESYNTAX, HV_ELIMIT, HV_ENOMEM), the 1-based line and column,
+ * code (HV_ESYNTAX; HV_ELIMIT for a limit such as the variable count;
+ * HV_EOVERFLOW for an integer literal past 64 bits; HV_EBADARG for an
+ * atom longer than 255 bytes or not UTF-8, as hv_atom_n says;
+ * HV_ENOMEM), the 1-based line and column,
  * the byte offset and a message naming the offending text and what was
  * expected.  A match or receive whose pins are not all supplied fails
  * with HV_EBADARG and says which pin in hv_bindings.what.
@@ -56,8 +59,10 @@
  *     element 1 of a tuple) to equal the same pin or literal (the fresh
  *     ref of an RPC reply, a tag), the receive is answered from an index
  *     of the mailbox by that position: O(1) whatever the mailbox holds.
- *     The index is built on first use and kept up to date as messages
- *     come and go.
+ *     The index is built once such a receive has had to scan past 32 or
+ *     more messages and the mailbox is that long (building costs a few
+ *     scans, which pays only for a process that keeps receiving so), and
+ *     is kept up to date as messages come and go.
  *   - As in Erlang, when such a pin is a ref made by this process with
  *     hv_ref_make after the messages now queued arrived, the receive
  *     starts after them. */
@@ -148,7 +153,8 @@ HV_API void hv_bindings_release(hv_bindings *b);
 
 /* Compiles n clauses into one set, tried in order.  Each is a pattern
  * with optional guards, or "after T" (T milliseconds, or infinity; at
- * most one, anywhere in the list) giving the set's timeout for
+ * most one, anywhere in the list; it may be the only one, as Erlang's
+ * `receive after T -> ... end`) giving the set's timeout for
  * hv_receive(..., HV_AFTER, ...).  Pin names are shared by the clauses:
  * ^Ref in two clauses is one pin.  NULL on failure, *err naming the
  * clause by its index ("clause 1: ..." for the second) with the line and
@@ -180,10 +186,13 @@ HV_API int hv_rset_match(const hv_rset *s, hv_term t, const hv_pins *pins,
 /* Selective receive in the calling process (see the top of this file).
  * timeout_ms: 0 polls, HV_INFINITY waits for ever, HV_AFTER takes the
  * set's after clause.  HV_OK: b->clause matched, b->msg is the message
- * (the caller's).  HV_ETIMEOUT: nothing matched in time; b->clause is the
- * after clause's index (or -1).  HV_EBADARG: not called from a process,
- * a NULL set or bindings, or a pin not supplied (b->what says which);
- * nothing is removed then. */
+ * (the caller's).  HV_ETIMEOUT: nothing matched in time (whatever
+ * timeout was given); b->clause is the after clause's index (or -1).
+ * HV_EBADARG: not called from a process, a NULL set or bindings, a
+ * timeout below HV_AFTER, or a pin not supplied (b->what says which);
+ * nothing is removed then.  As everywhere in C, a process that is killed
+ * while it holds a received message leaks it unless a hv_defer cleanup
+ * releases it. */
 HV_API int hv_receive(const hv_rset *s, const hv_pins *pins,
                       int64_t timeout_ms, hv_bindings *b);
 
