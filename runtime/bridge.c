@@ -12,6 +12,7 @@
 #include "runtime/alloc.h"
 #include "runtime/ptable.h"
 #include "runtime/sched.h"
+#include "runtime/signal.h"
 #include "runtime/util.h"
 
 /* The refs of calls that timed out and whose reply has not come yet: an
@@ -160,9 +161,12 @@ open_in(hv_error *err)
 static void
 end_proc(struct hv__proc *p, bool table_alive)
 {
+    p->exiting = true; /* links and monitors made now get noproc */
     hv__ptable_kill(p);
     hv__registry_drop(p);
     hv__mbox_drop(p);
+    /* A bridge ends normally; whoever monitors it is told. */
+    hv__signal_exit(p, hv__rt.atom_normal, HV_NONE);
     if (table_alive)
         hv__ptable_release_number(p);
 }

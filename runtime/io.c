@@ -22,6 +22,7 @@
 
 #include "runtime/alloc.h"
 #include "runtime/ptable.h"
+#include "runtime/signal.h"
 #include "runtime/sched.h"
 #include "runtime/util.h"
 
@@ -225,6 +226,33 @@ reserve_fd(struct hv__sched *s, int fd)
     return true;
 }
 
+/* Puts p on fd's waiter list and arms the poller.  HV_ETIMEOUT: enlisted
+ * (wait now); HV_OK: ready without waiting; HV_EBADARG. */
+static int
+enlist(struct hv__sched *s, struct hv__proc *p, int fd, uint32_t events,
+       uint32_t *revents)
+{
+    p->io_fd = fd;
+    p->io_events = events;
+    p->io_revents = 0;
+    p->io_next = s->io_lists[fd];
+    s->io_lists[fd] = p;
+    int e = arm(s, fd);
+    if (e == 0)
+        return HV_ETIMEOUT;
+    unlink_waiter(s, p);
+    p->io_fd = -1;
+    arm(s, fd);
+    /* EPERM: a regular file or directory, always ready, as poll(2)
+     * says. */
+    if (e == EPERM) {
+        if (revents != NULL)
+            *revents = events;
+        return HV_OK;
+    }
+    return HV_EBADARG;
+}
+
 int
 hv_io_wait(int fd, uint32_t events, int64_t timeout_ms, uint32_t *revents)
 {
@@ -242,41 +270,34 @@ hv_io_wait(int fd, uint32_t events, int64_t timeout_ms, uint32_t *revents)
     struct hv__sched *s = p->home;
     if (!reserve_fd(s, fd))
         return HV_ENOMEM;
-    p->io_fd = fd;
-    p->io_events = events;
-    p->io_revents = 0;
-    p->io_next = s->io_lists[fd];
-    s->io_lists[fd] = p;
-    int e = arm(s, fd);
-    if (e != 0) {
-        unlink_waiter(s, p);
-        p->io_fd = -1;
-        arm(s, fd);
-        /* EPERM: a regular file or directory, always ready, as poll(2)
-         * says. */
-        if (e == EPERM) {
-            if (revents != NULL)
-                *revents = events;
-            return HV_OK;
-        }
-        return HV_EBADARG;
-    }
-    s->io_waiters++;
     int64_t deadline = hv__deadline(timeout_ms);
     int rc;
     for (;;) {
-        rc = hv__proc_block(p, P_WAIT_IO, deadline);
+        hv__signal_check(p);
+        rc = enlist(s, p, fd, events, revents);
+        if (rc != HV_ETIMEOUT)
+            return rc; /* ready at once, or an error */
+        s->io_waiters++;
+        do
+            rc = hv__proc_block(p, P_WAIT_IO, deadline);
+        while (rc == HV_OK && p->io_revents == 0 &&
+               atomic_load_explicit(&p->signals_in, memory_order_relaxed) ==
+                   p->signals_taken);
+        /* Woken without readiness for another reason (a stale P_NOTIFY)
+         * it waits on; for a signal it leaves the poller's lists first,
+         * so that it can end with the books straight, and waits again if
+         * it lives on. */
+        s->io_waiters--;
+        if (rc != HV_OK || p->io_revents == 0)
+            hv__io_forget(s, p);
         if (rc != HV_OK || p->io_revents != 0)
             break;
-        /* Woken for another reason (a stale P_NOTIFY): wait on. */
+        hv__signal_check(p);
     }
-    s->io_waiters--;
     if (rc == HV_OK) {
         if (revents != NULL)
             *revents = p->io_revents;
         p->io_fd = -1; /* the poller unlinked it */
-    } else {
-        hv__io_forget(s, p);
     }
     p->io_revents = 0;
     return rc == HV_ENOPROC ? HV_ETIMEOUT : rc;

@@ -107,10 +107,20 @@ start_in(const hv_config *config)
     hv__rt.atom_shutdown = hv_atom("shutdown");
     hv__rt.atom_stack_overflow = hv_atom("stack_overflow");
     hv__rt.atom_system_limit = hv_atom("system_limit");
-    if (hv__rt.atom_normal == HV_NONE || hv__rt.atom_shutdown == HV_NONE ||
-        hv__rt.atom_stack_overflow == HV_NONE ||
-        hv__rt.atom_system_limit == HV_NONE)
-        return HV_ELIMIT;
+    hv__rt.atom_kill = hv_atom("kill");
+    hv__rt.atom_killed = hv_atom("killed");
+    hv__rt.atom_noproc = hv_atom("noproc");
+    hv__rt.atom_exit = hv_atom("EXIT");
+    hv__rt.atom_down = hv_atom("DOWN");
+    hv__rt.atom_process = hv_atom("process");
+    const hv_term atoms[] = {
+        hv__rt.atom_normal, hv__rt.atom_shutdown, hv__rt.atom_stack_overflow,
+        hv__rt.atom_system_limit, hv__rt.atom_kill, hv__rt.atom_killed,
+        hv__rt.atom_noproc, hv__rt.atom_exit, hv__rt.atom_down,
+        hv__rt.atom_process};
+    for (size_t i = 0; i < sizeof atoms / sizeof *atoms; i++)
+        if (atoms[i] == HV_NONE)
+            return HV_ELIMIT; /* the atom table is full */
     rc = hv__ptable_init(cfg.max_processes);
     if (rc != HV_OK)
         return rc;

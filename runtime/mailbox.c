@@ -7,6 +7,7 @@
 #include "runtime/alloc.h"
 #include "runtime/ptable.h"
 #include "runtime/sched.h"
+#include "runtime/signal.h"
 #include "runtime/term_box.h"
 #include "runtime/util.h"
 
@@ -69,7 +70,24 @@ hv__mbox_pull(struct hv__proc *p)
 {
     struct hv__mpsc_node *n;
     while ((n = hv__mpsc_pop(&p->inbox)) != NULL) {
-        append(p, hv__container_of(n, struct hv__msg, node));
+        struct hv__msg *m = hv__container_of(n, struct hv__msg, node);
+        if (m->ixnext == HV__MSG_SIGNAL) {
+            /* A signal takes effect here, in order with the messages
+             * around it; it may leave a message in its place. */
+            p->signals_taken++;
+            m->ixnext = NULL;
+            m->term = hv__signal_take(p, m->term);
+            if (m->term == HV_NONE) {
+                hv__free(m, sizeof *m);
+                atomic_store_explicit(
+                    &p->dequeued,
+                    atomic_load_explicit(&p->dequeued, memory_order_relaxed) +
+                        1,
+                    memory_order_relaxed);
+                continue;
+            }
+        }
+        append(p, m);
     }
 }
 
@@ -111,6 +129,45 @@ hv__mbox_deliver(struct hv__proc *p, hv_term msg)
     atomic_fetch_add_explicit(&p->enqueued, 1, memory_order_relaxed);
     if (hv__mpsc_push(&p->inbox, &m->node))
         notify(p);
+}
+
+/* Wakes p from a sleep or an IO wait (a timer or the poller would have
+ * later), for an exit signal. */
+static void
+wake_sleeper(struct hv__proc *p)
+{
+    uint32_t old = atomic_load_explicit(&p->state, memory_order_relaxed);
+    for (;;) {
+        uint32_t st = old & P_STATE_MASK;
+        if (st != P_WAIT_TIMER && st != P_WAIT_IO)
+            return;
+        if (atomic_compare_exchange_weak_explicit(
+                &p->state, &old, (old & P_NOTIFY) | P_RUNNABLE,
+                memory_order_acq_rel, memory_order_relaxed))
+            break;
+    }
+    if (p->kind == K_THREAD || p->kind == K_BRIDGE)
+        hv__sys_futex_wake(&p->state, 1);
+    else
+        hv__sched_enqueue(p);
+}
+
+void
+hv__mbox_deliver_signal(struct hv__proc *p, hv_term sig, bool wake_sleepers)
+{
+    struct hv__msg *m = hv__alloc(sizeof *m);
+    if (m == NULL) {
+        hv_release(sig); /* as a message would be: see hv__mbox_deliver */
+        return;
+    }
+    m->term = sig;
+    m->ixnext = HV__MSG_SIGNAL;
+    atomic_fetch_add_explicit(&p->enqueued, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&p->signals_in, 1, memory_order_relaxed);
+    if (hv__mpsc_push(&p->inbox, &m->node))
+        notify(p);
+    if (wake_sleepers)
+        wake_sleeper(p);
 }
 
 void
@@ -207,8 +264,11 @@ send_checked(hv_term to, hv_term msg)
         hv_release(msg);
     }
     struct hv__proc *self = hv__tls_proc;
-    if (self != NULL)
+    if (self != NULL) {
+        /* A sender that never receives still acts on exit signals. */
+        hv__signal_check(self);
         hv__proc_spend(self);
+    }
     return HV_OK;
 }
 
@@ -409,6 +469,8 @@ struct scan {
     struct hv__msg *last;     /* index walk: the last message tested */
 };
 
+static struct hv__msg *scan_next(struct hv__proc *p, struct scan *sc);
+
 static void
 scan_begin(struct hv__proc *p, struct scan *sc, const struct hv__recv_key *key)
 {
@@ -430,9 +492,19 @@ scan_begin(struct hv__proc *p, struct scan *sc, const struct hv__recv_key *key)
                   (p->long_scans > 0 && hv__mbox_len(p) >= INDEX_MIN_LEN);
 }
 
-/* The next message to test, or NULL when none is queued yet. */
+/* The next message to test, or NULL when none is queued yet.  A process
+ * that a signal told to die while it pulled dies here, before it takes
+ * another message. */
 static struct hv__msg *
 scan_peek(struct hv__proc *p, struct scan *sc)
+{
+    struct hv__msg *m = scan_next(p, sc);
+    hv__signal_act(p);
+    return m;
+}
+
+static struct hv__msg *
+scan_next(struct hv__proc *p, struct scan *sc)
 {
     if (sc->indexed) {
         if (hv__mbox_index_catch_up(p, sc->elem) == HV_OK)

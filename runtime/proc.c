@@ -9,6 +9,7 @@
 #include "runtime/ctx.h"
 #include "runtime/ptable.h"
 #include "runtime/sched.h"
+#include "runtime/signal.h"
 #include "runtime/util.h"
 
 __thread struct hv__proc *hv__tls_proc
@@ -78,6 +79,7 @@ hv__proc_entry(void *arg)
 {
     struct hv__proc *p = arg;
     hv__ctx_san_finish_switch(&p->san, &p->home->san);
+    hv__signal_check(p); /* killed before it ran */
     p->fn(p->arg);
     hv__proc_exit(p, hv__rt.atom_normal);
 }
@@ -104,6 +106,7 @@ hv__proc_reap(struct hv__proc *p)
     run_defers(p);
     /* From here on nobody can pin p: no new messages, no new name. */
     hv__ptable_kill(p);
+    hv_term name = atomic_load_explicit(&p->name, memory_order_relaxed);
     hv__registry_drop(p);
     struct hv__sched *s = p->home;
     if (s != NULL && hv__timer_pending(&p->timer.t))
@@ -112,14 +115,6 @@ hv__proc_reap(struct hv__proc *p)
         hv__io_forget(s, p);
     }
     hv__mbox_drop(p);
-    if (p->is_main) {
-        hv__rt.main_reason = p->reason;
-        atomic_store_explicit(&hv__rt.main_done, 1, memory_order_release);
-        hv__sys_futex_wake(&hv__rt.main_done, 1);
-    } else {
-        hv_release(p->reason);
-    }
-    p->reason = HV_NONE;
     if (p->kind == K_COPY && s != NULL && s->stack_owner == p)
         s->stack_owner = NULL;
     if (p->kind == K_DEDICATED && p->stack.base != NULL) {
@@ -131,6 +126,17 @@ hv__proc_reap(struct hv__proc *p)
     }
     if (p->started)
         hv__ctx_san_fini(&p->san);
+    /* Only now, with everything it held let go, do links and monitors
+     * learn of the end. */
+    hv__signal_exit(p, p->reason, name);
+    if (p->is_main) {
+        hv__rt.main_reason = p->reason;
+        atomic_store_explicit(&hv__rt.main_done, 1, memory_order_release);
+        hv__sys_futex_wake(&hv__rt.main_done, 1);
+    } else {
+        hv_release(p->reason);
+    }
+    p->reason = HV_NONE;
     hv__ptable_release_number(p);
     hv__proc_free(p);
 }
@@ -160,6 +166,7 @@ thread_main(void *arg)
     atomic_store_explicit(&p->state, P_RUNNING, memory_order_relaxed);
     p->exit_jmp = &base;
     if (setjmp(base) == 0) {
+        hv__signal_check(p);
         p->fn(p->arg);
         p->reason = hv__rt.atom_normal;
     }
@@ -233,6 +240,11 @@ spawn_in(hv_fn *fn, void *arg, const hv_spawn_opts *o, hv_term *pid,
         return spawn_fail(err, HV_EBADARG,
                           "stack_bytes must be 0 (256 KiB) or from 16 KiB "
                           "to 1 GiB");
+    struct hv__proc *parent = hv__tls_proc;
+    if ((o->link || o->monitor != NULL) &&
+        (parent == NULL || parent->exiting || is_main))
+        return spawn_fail(err, HV_EBADARG,
+                          "link and monitor need a calling process");
     if (o->name != HV_NONE && hv_whereis(o->name) != HV_NONE) {
         size_t len;
         const char *n = hv_atom_name(o->name, &len);
@@ -269,7 +281,16 @@ spawn_in(hv_fn *fn, void *arg, const hv_spawn_opts *o, hv_term *pid,
             return rc;
         }
     }
-    hv_term self = p->pid;
+    hv_term self = p->pid, ref = HV_NONE;
+    if ((o->link || o->monitor != NULL) &&
+        hv__signal_spawned(parent, p, o->link, o->monitor != NULL, &ref) !=
+            HV_OK) {
+        hv__ptable_kill(p);
+        hv__registry_drop(p);
+        hv__ptable_release_number(p);
+        hv__proc_free(p);
+        return spawn_fail(err, HV_ENOMEM, "out of memory");
+    }
     if (kind == K_THREAD) {
         hv__proc_join_threads();
         atomic_fetch_add_explicit(&hv__rt.threads_live, 1,
@@ -280,6 +301,7 @@ spawn_in(hv_fn *fn, void *arg, const hv_spawn_opts *o, hv_term *pid,
                                       memory_order_relaxed);
             hv__ptable_kill(p);
             hv__registry_drop(p);
+            hv__signal_unspawned(parent, p);
             hv__ptable_release_number(p);
             hv__proc_free(p);
             return spawn_fail(err, HV_ENOMEM, "cannot create a thread");
@@ -287,6 +309,8 @@ spawn_in(hv_fn *fn, void *arg, const hv_spawn_opts *o, hv_term *pid,
     } else {
         hv__sched_enqueue(p);
     }
+    if (o->monitor != NULL)
+        *o->monitor = ref;
     *pid = self;
     return HV_OK;
 }
@@ -349,9 +373,9 @@ hv_yield(void)
     struct hv__proc *p = hv__tls_proc;
     if (p == NULL || p->exiting)
         return;
-    if (p->kind == K_THREAD) {
+    if (p->kind == K_THREAD)
         sched_yield();
-        return;
-    }
-    hv__proc_switch_out(p, WHY_YIELD);
+    else
+        hv__proc_switch_out(p, WHY_YIELD);
+    hv__signal_check(p);
 }

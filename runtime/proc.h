@@ -28,6 +28,7 @@
 #include "hive/process.h"
 #include "runtime/ctx_san.h"
 #include "runtime/mpsc.h"
+#include "runtime/tmap.h"
 #include "runtime/sys.h"
 #include "runtime/timer_wheel.h"
 
@@ -66,6 +67,8 @@ struct hv__msg {
     hv_term term;
     struct hv__msg *ixnext; /* in its key's list in the index (mbox_index.c) */
 };
+/* ixnext of a signal while it is in the inbox (signal.h). */
+#define HV__MSG_SIGNAL ((struct hv__msg *)3)
 
 /* A timer in a scheduler's wheel, with what to do when it fires. */
 struct hv__stimer {
@@ -108,6 +111,16 @@ struct hv__proc {
     struct hv__msg **mark_at;
     struct hv__mbox_index *index; /* NULL until a keyed receive needs it */
     uint32_t long_scans;          /* keyed receives that scanned far */
+
+    /* Links and monitors (signal.c); owner only, changed by signals. */
+    struct hv__tmap links;          /* linked pid -> pid */
+    struct hv__tmap watchers;       /* ref -> pid monitoring this one */
+    struct hv__tmap watching;       /* ref -> pid this one monitors */
+    struct hv__tmap watching_names; /* ref -> name, monitors by name */
+    hv_term pending_exit;           /* the reason a signal says to die with */
+    bool trap_exit;
+    _Atomic uint32_t signals_in;    /* signals pushed to the inbox */
+    uint32_t signals_taken;         /* of those, handled */
 
     /* The context while switched out. */
     void *sp;
@@ -158,6 +171,10 @@ void hv__mbox_deliver(struct hv__proc *p, hv_term msg);
  * same sender pushed there before p moved to this scheduler stays
  * ahead. */
 void hv__mbox_deliver_local(struct hv__proc *p, hv_term msg);
+/* Pushes a signal (consumed) to p's inbox and wakes p as a message would;
+ * with wake_sleepers also from a sleep or IO wait.  p is pinned. */
+void hv__mbox_deliver_signal(struct hv__proc *p, hv_term sig,
+                             bool wake_sleepers);
 /* Moves what the inbox holds to the private queue.  Owner only. */
 void hv__mbox_pull(struct hv__proc *p);
 

@@ -15,6 +15,7 @@
 #include "runtime/alloc.h"
 #include "runtime/atom.h"
 #include "runtime/sched.h"
+#include "runtime/signal.h"
 #include "runtime/term_box.h"
 #include "runtime/util.h"
 
@@ -254,7 +255,10 @@ hv_sleep(int64_t ms)
         return HV_EBADARG;
     int64_t deadline = hv__deadline(ms);
     for (;;) {
+        hv__signal_check(p); /* one that came before it slept */
         int rc = hv__proc_block(p, P_WAIT_TIMER, deadline);
+        /* An exit signal wakes a sleeper early; any other signal waits. */
+        hv__signal_check(p);
         if (rc == HV_ETIMEOUT)
             return HV_OK;
         if (rc == HV_ENOPROC)

@@ -89,6 +89,9 @@ struct hv__rt {
     _Atomic uint32_t threads_live; /* thread processes not yet ended */
     hv_term atom_normal, atom_shutdown, atom_stack_overflow,
         atom_system_limit;
+    /* for exit signals, links and monitors (signal.c) */
+    hv_term atom_kill, atom_killed, atom_noproc, atom_exit, atom_down,
+        atom_process;
 };
 
 extern struct hv__rt hv__rt;

@@ -67,6 +67,8 @@ typedef struct hv_config {
     /* On stack overflow abort the OS process instead of killing only the
      * process that overflowed. */
     bool overflow_aborts;
+    /* Do not print crash reports (see "links, monitors, exit signals"). */
+    bool quiet_crashes;
 } hv_config;
 
 /* Starts the runtime with config (NULL: all defaults), runs main_fn(arg)
@@ -111,6 +113,11 @@ typedef struct hv_spawn_opts {
     /* Register the process under this atom before it runs (HV_NONE: no
      * name).  Fails like hv_register if the name is taken. */
     hv_term name;
+    /* Link the new process to the caller before it runs (spawn_link). */
+    bool link;
+    /* Monitor it from the caller before it runs (spawn_monitor): the
+     * monitor's ref (new) is written here. */
+    hv_term *monitor;
 } hv_spawn_opts;
 
 /* Spawns fn(arg) as a new process; returns its pid, or HV_NONE when the
@@ -146,6 +153,75 @@ HV_API int hv_defer(void (*fn)(void *arg), void *arg);
 
 /* Lets other processes run; the caller continues later. */
 HV_API void hv_yield(void);
+
+/* ---- links, monitors, exit signals -----------------------------------
+ *
+ * Erlang's semantics.  A process ends with a reason: `normal` when its
+ * function returns, the reason given to hv_exit, `stack_overflow`,
+ * `killed` when killed, `shutdown` when the runtime stops.  When it has
+ * ended (its hv_defer cleanups have run, its stack and mailbox are
+ * freed, its name is free), every linked process gets an exit signal with
+ * that reason and every monitor a message
+ * {'DOWN', Ref, process, Pid, Reason}.
+ *
+ * An exit signal with reason R from Pid arriving at process P:
+ *   - P traps exits (hv_trap_exit): it becomes the message
+ *     {'EXIT', Pid, R}, queued like any message; except that
+ *   - R = kill sent with hv_exit_pid cannot be trapped: P ends with
+ *     reason `killed` (and its links get `killed`);
+ *   - R = normal is ignored (a linked process ending normally, or
+ *     hv_exit_pid(P, normal) from another process); hv_exit_pid(self,
+ *     normal) ends the caller with `normal`;
+ *   - anything else ends P with reason R.
+ * Signals from one process to another arrive in order with its messages.
+ * A process acts on exit signals whenever it sends, receives, sleeps,
+ * yields or waits for IO; one that runs C code without hive calls acts
+ * on them when it next makes one.
+ *
+ * Crash reports: a process that ends with a reason other than normal,
+ * shutdown, {shutdown, _} or killed while nobody links to it or monitors
+ * it is reported once on stderr with its pid, name and reason, as
+ * Erlang's error logger does (hv_config.quiet_crashes turns them off). */
+
+/* Links the caller and pid (idempotent).  HV_OK.  If pid is dead or never
+ * existed: a caller that traps exits gets {'EXIT', Pid, noproc} and
+ * HV_OK; any other caller ends with reason `noproc` (no return).
+ * HV_EBADARG: not called from a process, or pid is no local pid. */
+HV_API int hv_link(hv_term pid);
+/* Removes the link, both ends.  Once it returns, the link has no effect
+ * on the caller: an exit signal from pid that was on its way is dropped
+ * (an {'EXIT', ...} message already queued stays, as in Erlang).  HV_OK
+ * (also when there was no link), HV_EBADARG as hv_link. */
+HV_API int hv_unlink(hv_term pid);
+/* hv_spawn, linked to the caller before the new process runs. */
+HV_API hv_term hv_spawn_link(hv_fn *fn, void *arg);
+/* hv_spawn, monitored by the caller before the new process runs; the
+ * ref (new) goes to *ref.  HV_NONE (and *ref untouched) on failure. */
+HV_API hv_term hv_spawn_monitor(hv_fn *fn, void *arg, hv_term *ref);
+
+/* Monitors `target` (a pid, or an atom naming a registered process):
+ * returns a new ref.  When target ends, the caller gets
+ * {'DOWN', Ref, process, Item, Reason}, Item being the pid or, for a
+ * name, {Name, 'nonode@nohost'}.  A dead or unknown target gives
+ * {'DOWN', Ref, process, Item, noproc} at once.  HV_NONE when not called
+ * from a process or target is neither a local pid nor an atom. */
+HV_API hv_term hv_monitor(hv_term target);
+/* Turns the monitor off: no DOWN message for it will arrive from now on.
+ * flush also removes one already queued.  Returns 1 if the monitor was
+ * on, 0 if it had fired or ref names no monitor of the caller, HV_EBADARG
+ * when ref is no ref or the caller is no process. */
+HV_API int hv_demonitor(hv_term ref, bool flush);
+
+/* Sets whether the caller traps exits; returns the previous setting
+ * (false outside a process, where it does nothing). */
+HV_API bool hv_trap_exit(bool on);
+/* Sends an exit signal with reason (consumed) to pid, as Erlang's
+ * exit/2; see above for what it does there.  To the caller itself it
+ * acts at once.  HV_OK (also for a dead pid: nothing happens);
+ * HV_EBADARG when pid is no local pid or reason is HV_NONE. */
+HV_API int hv_exit_pid(hv_term pid, hv_term reason);
+/* True while pid runs (false once it is ending, as is_process_alive). */
+HV_API bool hv_is_alive(hv_term pid);
 
 /* ---- messages -------------------------------------------------------- */
 
