@@ -193,10 +193,14 @@ static void
 reap_left(struct hv__proc *p, void *ctx)
 {
     (void)ctx;
-    if (p->kind == K_BRIDGE)
+    if (p->kind == K_BRIDGE) {
         hv__bridge_stop(p);
-    else
-        hv__proc_reap(p);
+        return;
+    }
+    /* Killed by the runtime's end, as an Erlang node's shutdown does. */
+    if (p->reason == HV_NONE)
+        p->reason = hv__rt.atom_shutdown;
+    hv__proc_reap(p);
 }
 
 int

@@ -151,8 +151,8 @@ hv__signal_check(struct hv__proc *p)
 static bool
 is_abnormal(hv_term reason)
 {
-    if (reason == hv__rt.atom_normal || reason == hv__rt.atom_shutdown ||
-        reason == hv__rt.atom_killed)
+    if (reason == HV_NONE || reason == hv__rt.atom_normal ||
+        reason == hv__rt.atom_shutdown || reason == hv__rt.atom_killed)
         return false;
     return !(hv_tuple_size(reason) == 2 &&
              hv_tuple_at(reason, 0) == hv__rt.atom_shutdown);
