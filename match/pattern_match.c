@@ -19,7 +19,9 @@ hv__pattern_run(const hv_pattern *p, hv_term t, const hv_term *pins,
 {
     hv_term reg[HV__MAX_REGS];
     reg[0] = t;
-    const struct hv__insn *i = p->code + from, *end = p->code + p->ncode;
+    /* code is NULL for a pattern that tests nothing (`_`). */
+    const struct hv__insn *i = p->ncode > 0 ? p->code + from : NULL;
+    const struct hv__insn *end = p->ncode > 0 ? p->code + p->ncode : NULL;
     for (; i < end; i++) {
         hv_term x = reg[i->r];
         switch (i->op) {

@@ -27,6 +27,19 @@ hv__pp_advance(struct hv__pp *p)
     return hv__lex_next(&p->lx, &p->tok, 0);
 }
 
+/* Advances past a literal just made into *out, which the caller owns
+ * only on success: a bad token after it must not leak it. */
+static int
+advance_keeping(struct hv__pp *p, hv_term *out)
+{
+    int rc = hv__pp_advance(p);
+    if (rc != HV_OK) {
+        hv_release(*out);
+        *out = HV_NONE;
+    }
+    return rc;
+}
+
 int
 hv__pp_expected(struct hv__pp *p, const char *what)
 {
@@ -86,7 +99,7 @@ hv__pp_foreign_literal(struct hv__pp *p, hv_term *out)
     p->lx.pos = at.offset;
     p->lx.line = at.line;
     p->lx.column = at.column;
-    return hv__pp_advance(p);
+    return advance_keeping(p, out);
 }
 
 /* -5, +1.5: the lookahead is the sign or the number. */
@@ -110,14 +123,18 @@ hv__pp_number(struct hv__pp *p, hv_term *out)
     } else {
         uint64_t u = p->tok.u;
         uint64_t max = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-        if (p->tok.overflow || u > max)
+        if (p->tok.overflow || u > max) {
+            char found[48];
+            hv__lex_describe(&p->lx, &p->tok, found, sizeof found);
             return hv__lex_fail(&p->lx, &p->tok, HV_EOVERFLOW,
-                                "integer does not fit in 64 bits");
+                                "integer %s%s does not fit in 64 bits",
+                                neg ? "-" : "", found);
+        }
         *out = hv_int(neg ? (int64_t)(0 - u) : (int64_t)u);
     }
     if (*out == HV_NONE)
         return hv__pp_nomem(p);
-    return hv__pp_advance(p);
+    return advance_keeping(p, out);
 }
 
 int

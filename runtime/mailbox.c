@@ -448,7 +448,14 @@ hv__mbox_wait(struct hv__proc *p, int64_t deadline_ms)
             sched_yield();
         return HV_OK;
     }
-    if (deadline_ms >= 0 && hv__sys_now_ms() >= (uint64_t)deadline_ms)
+    /* A deadline already past needs no timer.  A scheduler's wheel knows
+     * the time as of its last tick, which is never ahead of the clock
+     * (a deadline it has not reached yet fires from the wheel); reading
+     * the clock here would cost as much as the rest of a wait. */
+    uint64_t now = p->kind == K_COPY || p->kind == K_DEDICATED
+                       ? p->home->wheel->now_ms
+                       : hv__sys_now_ms();
+    if (deadline_ms >= 0 && now >= (uint64_t)deadline_ms)
         return HV_ETIMEOUT;
     return hv__proc_block(p, P_WAIT_MSG, deadline_ms);
 }
