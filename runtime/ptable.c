@@ -154,12 +154,14 @@ hv__ptable_pin(hv_term pid)
     if (n >= capacity)
         return NULL;
     struct slot *s = &slots[n];
-    uint64_t w = atomic_load_explicit(&s->word, memory_order_relaxed);
+    /* Acquire on every path: a caller that finds the process dead may
+     * free what it used, so its end must happen before that. */
+    uint64_t w = atomic_load_explicit(&s->word, memory_order_acquire);
     do {
         if ((w >> 32) != serial || !(w & ALIVE))
             return NULL;
     } while (!atomic_compare_exchange_weak_explicit(
-        &s->word, &w, w + 1, memory_order_acquire, memory_order_relaxed));
+        &s->word, &w, w + 1, memory_order_acquire, memory_order_acquire));
     return atomic_load_explicit(&s->proc, memory_order_relaxed);
 }
 
