@@ -256,6 +256,8 @@ hv_monitor(hv_term target)
         return HV_NONE;
     hv_term ref = hv_ref_make();
     hv_term pid = hv_is_atom(target) ? hv_whereis(target) : target;
+    if (pid == p->pid)
+        return ref; /* as Erlang: a ref, and no monitor (it never fires) */
     if (hv__tmap_put(&p->watching, ref, pid, NULL) != HV_OK ||
         (hv_is_atom(target) &&
          hv__tmap_put(&p->watching_names, ref, target, NULL) != HV_OK)) {
