@@ -101,7 +101,8 @@ enum hv__op {
     OP_LIT,       /* r =:= lit */
     OP_PIN,       /* r =:= pin n */
     OP_BIND,      /* var d = r */
-    OP_SAME       /* r =:= var d */
+    OP_SAME,      /* r =:= var d */
+    OP_IS         /* var d passes type test n (a G_IS_* code) */
 };
 
 struct hv__insn {

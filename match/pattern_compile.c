@@ -229,6 +229,38 @@ node(struct cc *c, const struct hv__pnode *n, unsigned r)
     }
 }
 
+/* ---- guards ----
+ * A guard of one alternative is a conjunction, so its type tests on
+ * variables can run as instructions, in any order and before the rest
+ * (a guard has no effects, and a test that fails or raises makes the
+ * whole guard false either way).  What is left, if anything, stays a
+ * tree for guard.c. */
+
+static bool
+is_type_test(const struct hv__gnode *g)
+{
+    return g->kind == GN_CALL && g->op >= G_IS_ATOM &&
+           g->op <= G_IS_BOOLEAN && g->n == 1 && g->kids[0]->kind == GN_VAR;
+}
+
+static struct hv__gnode *
+lift_type_tests(struct cc *c, struct hv__gnode *guard)
+{
+    if (guard == NULL || guard->n != 1)
+        return guard;
+    struct hv__gnode *all = guard->kids[0];
+    size_t kept = 0;
+    for (size_t i = 0; i < all->n; i++) {
+        struct hv__gnode *t = all->kids[i];
+        if (is_type_test(t))
+            emit(c, OP_IS, 0, (unsigned)t->kids[0]->index, (uint32_t)t->op, 0);
+        else
+            all->kids[kept++] = t;
+    }
+    all->n = kept;
+    return kept > 0 ? guard : NULL;
+}
+
 /* ---- facts for receive sets ---- */
 
 /* The side of an alias that says most about the term's shape. */
@@ -314,6 +346,7 @@ hv__clause_compile(const char *text, size_t len, struct hv__names *pins,
     struct cc c = {.pat = pat, .regs = 1, .max_regs = 1};
     if (rc == HV_OK) {
         node(&c, parsed.root, 0);
+        parsed.guard = lift_type_tests(&c, parsed.guard);
         if (c.overflow)
             rc = hv__error_set(err, HV_ENOMEM, 0, 0, 0, "out of memory");
         else if (c.max_regs > HV__MAX_REGS)

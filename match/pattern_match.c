@@ -13,6 +13,39 @@ tuple_of(hv_term t)
     return (const struct hv__tuple *)hv__box_of(t);
 }
 
+/* The type tests of guards, on the tag bits (as the hv_is_* functions,
+ * without the calls). */
+static bool
+type_is(int test, hv_term t)
+{
+    int box = hv__box_type(t);
+    unsigned tag = hv__imm_tag(t);
+    switch (test) {
+    case G_IS_ATOM:
+        return tag == HV__TAG_ATOM;
+    case G_IS_INTEGER:
+        return hv__is_small(t) || box == HV__BOX_INT;
+    case G_IS_FLOAT:
+        return box == HV__BOX_FLOAT;
+    case G_IS_NUMBER:
+        return hv__is_small(t) || box == HV__BOX_INT || box == HV__BOX_FLOAT;
+    case G_IS_BINARY:
+        return box == HV__BOX_BINARY;
+    case G_IS_TUPLE:
+        return box == HV__BOX_TUPLE;
+    case G_IS_LIST:
+        return t == HV_NIL || box == HV__BOX_CONS;
+    case G_IS_MAP:
+        return box == HV__BOX_MAP;
+    case G_IS_PID:
+        return tag == HV__TAG_PID || box == HV__BOX_PID;
+    case G_IS_REFERENCE:
+        return tag == HV__TAG_REF || box == HV__BOX_REF;
+    default: /* G_IS_BOOLEAN */
+        return t == HV_ATOM_TRUE || t == HV_ATOM_FALSE;
+    }
+}
+
 bool
 hv__pattern_run(const hv_pattern *p, hv_term t, const hv_term *pins,
                 hv_term *vars, unsigned from)
@@ -76,6 +109,10 @@ hv__pattern_run(const hv_pattern *p, hv_term t, const hv_term *pins,
             break;
         case OP_SAME:
             if (x != vars[i->d] && !hv_equal(x, vars[i->d]))
+                return false;
+            break;
+        case OP_IS:
+            if (!type_is((int)i->n, vars[i->d]))
                 return false;
             break;
         }
