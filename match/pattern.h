@@ -153,6 +153,8 @@ struct hv_pattern {
     unsigned skip;
     struct hv__keyfact keys[HV__MAX_KEYFACTS];
     unsigned nkeys;
+    /* Pins the term must hold somewhere (bit i: pin i, for i < 64). */
+    uint64_t pins_within;
 };
 
 /* The names a compile shares with the clauses compiled before it (the

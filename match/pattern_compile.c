@@ -276,9 +276,24 @@ shaped(const struct hv__pnode *n)
     return n;
 }
 
+/* The pins a match requires the term to contain: every pin in the
+ * pattern (a pattern has no alternatives, so each of its parts must be
+ * there). */
+static uint64_t
+pins_in(const struct hv__pnode *n)
+{
+    if (n->kind == PN_PIN)
+        return n->index < 64 ? (uint64_t)1 << n->index : 0;
+    uint64_t m = 0;
+    for (size_t i = 0; i < n->n; i++)
+        m |= pins_in(n->kids[i]);
+    return m;
+}
+
 static void
 record_facts(hv_pattern *pat, const struct hv__pnode *root)
 {
+    pat->pins_within = pins_in(root);
     const struct hv__pnode *n = shaped(root);
     pat->shape = SHAPE_ANY;
     pat->skip = 0;

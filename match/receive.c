@@ -45,7 +45,9 @@ hv_receive(const hv_rset *s, const hv_pins *pins, int64_t timeout_ms,
         return HV_EBADARG;
     }
     struct recv_ctx ctx = {s, pins != NULL ? pins->v : NULL, b, -1};
-    struct hv__recv_key key = {-1, HV_NONE};
+    struct hv__recv_key key = {-1, HV_NONE, HV_NONE};
+    if (s->within_pin >= 0)
+        key.within = ctx.pins[s->within_pin];
     if (s->key_elem >= 0) {
         key.elem = s->key_elem;
         key.key = s->key_pin >= 0 ? ctx.pins[s->key_pin] : s->key_lit;

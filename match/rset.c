@@ -166,6 +166,19 @@ clause_has(const hv_pattern *c, const struct hv__keyfact *k)
 }
 
 static void
+choose_within(hv_rset *s)
+{
+    uint64_t all = ~(uint64_t)0;
+    bool any = false;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->clauses[i] != NULL) {
+            all &= s->clauses[i]->pins_within;
+            any = true;
+        }
+    s->within_pin = any && all != 0 ? __builtin_ctzll(all) : -1;
+}
+
+static void
 choose_key(hv_rset *s)
 {
     s->key_elem = -1;
@@ -293,6 +306,7 @@ hv_rset_compile(const char *const *clauses, size_t n, hv_error *err)
         return NULL;
     }
     choose_key(s);
+    choose_within(s);
     return s;
 }
 

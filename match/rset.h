@@ -29,6 +29,9 @@ struct hv_rset {
     int key_elem;
     int key_pin;
     hv_term key_lit;
+    /* A pin every clause's message must hold somewhere (-1: none): the
+     * receive may start at the mark when it is the caller's latest ref. */
+    int within_pin;
 };
 
 /* The first clause matching t, with vars filled, or -1. */

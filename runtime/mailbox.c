@@ -65,6 +65,18 @@ hv__mbox_drop(struct hv__proc *p)
     p->mark_at = &p->first;
 }
 
+/* Frees m, which leaves the mailbox without being received. */
+static void
+discard(struct hv__proc *p, struct hv__msg *m)
+{
+    hv_release(m->term);
+    hv__free(m, sizeof *m);
+    atomic_store_explicit(
+        &p->dequeued,
+        atomic_load_explicit(&p->dequeued, memory_order_relaxed) + 1,
+        memory_order_relaxed); /* only the owner writes it */
+}
+
 void
 hv__mbox_pull(struct hv__proc *p)
 {
@@ -77,17 +89,15 @@ hv__mbox_pull(struct hv__proc *p)
             p->signals_taken++;
             m->ixnext = NULL;
             m->term = hv__signal_take(p, m->term);
-            if (m->term == HV_NONE) {
-                hv__free(m, sizeof *m);
-                atomic_store_explicit(
-                    &p->dequeued,
-                    atomic_load_explicit(&p->dequeued, memory_order_relaxed) +
-                        1,
-                    memory_order_relaxed);
-                continue;
-            }
+        } else if (p->abandoned.count > 0 &&
+                   hv__signal_abandoned(p, m->term)) {
+            hv_release(m->term); /* a reply its caller gave up on */
+            m->term = HV_NONE;
         }
-        append(p, m);
+        if (m->term == HV_NONE)
+            discard(p, m);
+        else
+            append(p, m);
     }
 }
 
@@ -180,6 +190,10 @@ hv__mbox_deliver_local(struct hv__proc *p, hv_term msg)
     hv__mbox_pull(p);
     if (!hv__mpsc_empty(&p->inbox)) {
         hv__mbox_deliver(p, msg);
+        return;
+    }
+    if (p->abandoned.count > 0 && hv__signal_abandoned(p, msg)) {
+        hv_release(msg); /* a reply its caller gave up on */
         return;
     }
     struct hv__msg *m = hv__alloc(sizeof *m);
@@ -486,15 +500,18 @@ scan_begin(struct hv__proc *p, struct scan *sc, const struct hv__recv_key *key)
     sc->elem = 0;
     sc->key = HV_NONE;
     hv__mbox_cursor_begin(p, &sc->c);
-    if (key == NULL || key->elem < 0)
+    if (key == NULL)
         return;
-    sc->elem = (size_t)key->elem;
-    sc->key = key->key;
-    if (key->key == p->mark_ref && hv__imm_tag(key->key) == HV__TAG_REF) {
+    if (key->within == p->mark_ref &&
+        hv__imm_tag(key->within) == HV__TAG_REF) {
         /* The ref is newer than every message queued before the mark. */
         sc->c.at = p->mark_at;
         return;
     }
+    if (key->elem < 0)
+        return;
+    sc->elem = (size_t)key->elem;
+    sc->key = key->key;
     sc->indexed = hv__mbox_index_by(p, sc->elem) ||
                   (p->long_scans > 0 && hv__mbox_len(p) >= INDEX_MIN_LEN);
 }

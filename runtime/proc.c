@@ -60,6 +60,13 @@ hv__proc_switch_out(struct hv__proc *p, int why)
     hv__ctx_san_finish_switch(&p->san, &s->san);
 }
 
+hv_term
+hv__proc_exit_reason(void)
+{
+    struct hv__proc *p = hv__tls_proc;
+    return p != NULL && p->exiting ? p->reason : HV_NONE;
+}
+
 _Noreturn void
 hv__proc_exit(struct hv__proc *p, hv_term reason)
 {

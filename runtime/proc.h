@@ -117,6 +117,7 @@ struct hv__proc {
     struct hv__tmap watchers;       /* ref -> pid monitoring this one */
     struct hv__tmap watching;       /* ref -> pid this one monitors */
     struct hv__tmap watching_names; /* ref -> name, monitors by name */
+    struct hv__tmap abandoned;      /* refs of calls that timed out */
     hv_term pending_exit;           /* the reason a signal says to die with */
     bool trap_exit;
     _Atomic uint32_t signals_in;    /* signals pushed to the inbox */
@@ -208,6 +209,10 @@ int hv__mbox_wait(struct hv__proc *p, int64_t deadline_ms);
 struct hv__recv_key {
     int elem;
     hv_term key;
+    /* A value every acceptable message holds somewhere (HV_NONE: none):
+     * when it is the ref this process made last, the receive starts at
+     * the mark. */
+    hv_term within;
 };
 /* The receive of hv_recv_if and hv_receive, for any process kind: takes
  * the oldest message pred accepts (all when pred is NULL), waiting up to
@@ -253,6 +258,9 @@ int64_t hv__deadline(int64_t timeout_ms);
 /* Allocates and initialises a process record of kind (pid and slot
  * assigned by hv__ptable_insert). */
 struct hv__proc *hv__proc_new(int kind);
+/* In a hv_defer cleanup: the reason the process is ending with
+ * (borrowed); HV_NONE elsewhere. */
+hv_term hv__proc_exit_reason(void);
 /* Frees the record (after it is out of the table). */
 void hv__proc_free(struct hv__proc *p);
 /* Ends p: cleanups, name, table slot, mailbox, memory.  Runs on p's home

@@ -66,6 +66,8 @@ down_message(struct hv__proc *p, hv_term from, hv_term ref, hv_term reason)
     hv_term name;
     if (!hv__tmap_del(&p->watching, ref, NULL))
         return HV_NONE; /* demonitored meanwhile */
+    if (p->abandoned.count > 0 && hv__tmap_del(&p->abandoned, ref, NULL))
+        return HV_NONE; /* the call it watched was given up */
     hv_term item = hv__tmap_del(&p->watching_names, ref, &name)
                        ? hv_tuple(2, name, HV_ATOM_NONODE)
                        : from;
@@ -146,6 +148,31 @@ hv__signal_check(struct hv__proc *p)
     hv__signal_act(p);
 }
 
+void
+hv__call_abandon(hv_term ref)
+{
+    struct hv__proc *p = hv__tls_proc;
+    if (p != NULL && hv__tmap_put(&p->abandoned, ref, ref, NULL) != HV_OK) {
+        /* No room to remember it: then the late reply may be queued,
+         * which is what Erlang did before aliases. */
+    }
+}
+
+bool
+hv__signal_abandoned(struct hv__proc *p, hv_term msg)
+{
+    if (hv__box_type(msg) != HV__BOX_TUPLE)
+        return false;
+    const struct hv__tuple *t = (const struct hv__tuple *)hv__box_of(msg);
+    hv_term pid;
+    if (t->arity != 2 || hv__imm_tag(t->el[0]) != HV__TAG_REF ||
+        !hv__tmap_del(&p->abandoned, t->el[0], NULL))
+        return false;
+    if (hv__tmap_del(&p->watching, t->el[0], &pid))
+        hv__signal_send(pid, SIG_DEMONITOR, p->pid, t->el[0], HV_NIL);
+    return true;
+}
+
 /* ---- the end of a process ---- */
 
 static bool
@@ -195,6 +222,7 @@ hv__signal_exit(struct hv__proc *p, hv_term reason, hv_term name)
     hv__tmap_free(&p->watchers);
     hv__tmap_free(&p->watching);
     hv__tmap_free(&p->watching_names);
+    hv__tmap_free(&p->abandoned);
     hv_release(p->pending_exit);
     p->pending_exit = HV_NONE;
 }

@@ -44,6 +44,15 @@ void hv__signal_check(struct hv__proc *p);
  * and monitors, drops the monitors it held, prints a crash report when
  * nobody was told, and frees its tables.  name is its former name. */
 void hv__signal_exit(struct hv__proc *p, hv_term reason, hv_term name);
+/* The caller gave up waiting for the reply to a call tagged ref, which
+ * it monitors the server with: a reply {Ref, _} that still comes is
+ * dropped on arrival (and the monitor then removed), as is the DOWN if
+ * the server ends first.  Owner only. */
+void hv__call_abandon(hv_term ref);
+/* True (and the message is the caller's to free) when msg is the late
+ * reply of an abandoned call. */
+bool hv__signal_abandoned(struct hv__proc *p, hv_term msg);
+
 /* Links and/or monitors a process being spawned by `parent` before it
  * runs (hv_spawn_opts.link/.monitor); the monitor's ref in *ref. */
 int hv__signal_spawned(struct hv__proc *parent, struct hv__proc *child,

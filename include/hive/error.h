@@ -23,7 +23,9 @@ extern "C" {
     X(LIMIT, -5, "a configured limit was reached")                          \
     X(SYNTAX, -6, "malformed input")                                        \
     X(OVERFLOW, -7, "integer does not fit in 64 bits")                     \
-    X(NOMATCH, -8, "no clause matched")
+    X(NOMATCH, -8, "no clause matched")                                    \
+    X(EXIT, -9, "the process exited")                                       \
+    X(IGNORE, -10, "init returned ignore")
 
 enum {
     HV_OK = 0,

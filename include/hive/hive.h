@@ -6,5 +6,7 @@
 #include "hive/term.h"
 #include "hive/process.h"
 #include "hive/match.h"
+#include "hive/server.h"
+#include "hive/supervisor.h"
 
 #endif /* HV_HIVE_H */
