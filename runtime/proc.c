@@ -67,6 +67,13 @@ hv__proc_exit_reason(void)
     return p != NULL && p->exiting ? p->reason : HV_NONE;
 }
 
+bool
+hv__proc_exit_by_signal(void)
+{
+    struct hv__proc *p = hv__tls_proc;
+    return p != NULL && p->exiting && p->killed_by_signal;
+}
+
 _Noreturn void
 hv__proc_exit(struct hv__proc *p, hv_term reason)
 {

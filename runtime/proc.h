@@ -120,6 +120,7 @@ struct hv__proc {
     struct hv__tmap abandoned;      /* refs of calls that timed out */
     hv_term pending_exit;           /* the reason a signal says to die with */
     bool trap_exit;
+    bool killed_by_signal;          /* its end came from an exit signal */
     _Atomic uint32_t signals_in;    /* signals pushed to the inbox */
     uint32_t signals_taken;         /* of those, handled */
 
@@ -261,6 +262,9 @@ struct hv__proc *hv__proc_new(int kind);
 /* In a hv_defer cleanup: the reason the process is ending with
  * (borrowed); HV_NONE elsewhere. */
 hv_term hv__proc_exit_reason(void);
+/* In a hv_defer cleanup: whether an exit signal ended the process (as
+ * opposed to its own hv_exit, return or a fault). */
+bool hv__proc_exit_by_signal(void);
 /* Frees the record (after it is out of the table). */
 void hv__proc_free(struct hv__proc *p);
 /* Ends p: cleanups, name, table slot, mailbox, memory.  Runs on p's home

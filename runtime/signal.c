@@ -136,6 +136,7 @@ hv__signal_act(struct hv__proc *p)
         return;
     hv_term reason = p->pending_exit;
     p->pending_exit = HV_NONE;
+    p->killed_by_signal = true;
     hv__proc_exit(p, reason);
 }
 

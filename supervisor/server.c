@@ -4,13 +4,12 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "runtime/sched.h"
 #include "runtime/signal.h"
 #include "supervisor/server.h"
 
 static struct hv__srv_atoms atoms;
 static pthread_once_t atoms_once = PTHREAD_ONCE_INIT;
-/* {^Ref, Reply} or the server's DOWN: compiled once, shared by all. */
-static hv_rset *call_set, *init_set, *down_set;
 
 static void
 make_atoms(void)
@@ -25,11 +24,7 @@ make_atoms(void)
     atoms.bad_request = hv_atom("bad_request");
     atoms.already_started = hv_atom("already_started");
     atoms.bad_pattern = hv_atom("bad_pattern");
-    call_set = hv_rset_new(NULL, "{^Ref, Reply}",
-                           "{'DOWN', ^Ref, process, _, Reason}", NULL);
-    init_set = hv_rset_new(NULL, "{'$hv_init', ^Ref, Result}",
-                           "{'DOWN', ^Mon, process, _, Reason}", NULL);
-    down_set = hv_rset_new(NULL, "{'DOWN', ^Mon, process, _, Reason}", NULL);
+    atoms.down = hv_atom("DOWN");
 }
 
 const struct hv__srv_atoms *
@@ -37,6 +32,50 @@ hv__srv_atoms(void)
 {
     pthread_once(&atoms_once, make_atoms);
     return &atoms;
+}
+
+/* ---- waiting ----
+ * The client side waits with plain predicates on the runtime's receive
+ * rather than compiled patterns: three fixed shapes, tested in a few
+ * loads, and nothing shared to allocate and free. */
+
+/* What a wait looks for: {Tag, Ref, _} when tag is set (the init answer)
+ * or {Ref, _} (a reply), and the DOWN of monitor mon. */
+struct awaited {
+    hv_term tag, ref, mon;
+};
+
+static bool
+is_awaited(hv_term msg, void *arg)
+{
+    const struct awaited *w = arg;
+    int64_t n = hv_tuple_size(msg);
+    if (n == 5 && hv_tuple_at(msg, 0) == atoms.down)
+        return hv_tuple_at(msg, 1) == w->mon;
+    if (w->tag != HV_NONE)
+        return n == 3 && hv_tuple_at(msg, 0) == w->tag &&
+               hv_tuple_at(msg, 1) == w->ref;
+    return n == 2 && w->ref != HV_NONE && hv_tuple_at(msg, 0) == w->ref;
+}
+
+/* Waits for what w describes.  within: a ref every such message holds
+ * (the receive starts at the mark when it is the caller's newest). */
+static int
+await(const struct awaited *w, hv_term within, int64_t timeout_ms,
+      hv_term *msg)
+{
+    struct hv__proc *p = hv__tls_proc;
+    struct hv__recv_key key = {-1, HV_NONE, within};
+    int rc = hv__mbox_receive(p, is_awaited, (void *)w, &key, timeout_ms, msg);
+    if (rc == HV_ENOPROC) /* the runtime is stopping: as hv_recv */
+        hv__proc_exit(p, hv__rt.atom_shutdown);
+    return rc;
+}
+
+static bool
+is_down(hv_term msg)
+{
+    return hv_tuple_size(msg) == 5 && hv_tuple_at(msg, 0) == atoms.down;
 }
 
 /* ---- results ---- */
@@ -94,8 +133,9 @@ await_init(struct hv__srv *init, hv_term pid, hv_term mon, int64_t timeout,
            hv_term *reason)
 {
     const struct hv__srv_atoms *a = hv__srv_atoms();
-    hv_bindings b;
-    int rc = hv_receive(init_set, HV_PINS(init->init_ref, mon), timeout, &b);
+    struct awaited w = {a->hv_init, init->init_ref, mon};
+    hv_term msg;
+    int rc = await(&w, HV_NONE, timeout, &msg);
     if (rc == HV_ETIMEOUT) {
         hv_demonitor(mon, true);
         hv_exit_pid(pid, hv_atom("kill"));
@@ -104,8 +144,9 @@ await_init(struct hv__srv *init, hv_term pid, hv_term mon, int64_t timeout,
     }
     if (rc != HV_OK)
         return rc;
-    hv_term r = hv_binding(&b, b.clause == 0 ? "Result" : "Reason");
-    if (b.clause == 1) { /* it died during init */
+    bool died = is_down(msg); /* during init */
+    hv_term r = hv_tuple_at(msg, died ? 4 : 2);
+    if (died) {
         set_reason(reason, hv_retain(r));
         rc = HV_EEXIT;
     } else {
@@ -119,7 +160,7 @@ await_init(struct hv__srv *init, hv_term pid, hv_term mon, int64_t timeout,
             rc = HV_EEXIT;
         }
     }
-    hv_bindings_release(&b);
+    hv_release(msg);
     return rc;
 }
 
@@ -211,25 +252,26 @@ hv_call(hv_term server, hv_term request, int64_t timeout_ms, hv_term *reply)
      * so the reply is looked for only among messages newer than it. */
     hv_term ref = hv_monitor(pid);
     hv_send(pid, hv_tuple(3, a->gen_call, hv_tuple(2, self, ref), request));
-    hv_bindings b;
-    int rc = hv_receive(call_set, HV_PINS(ref), timeout_ms, &b);
+    struct awaited w = {HV_NONE, ref, ref};
+    hv_term msg;
+    int rc = await(&w, ref, timeout_ms, &msg);
     if (rc == HV_ETIMEOUT) {
         hv__call_abandon(ref);
         return HV_ETIMEOUT;
     }
     if (rc != HV_OK)
         return rc;
-    hv_term v = hv_binding(&b, b.clause == 0 ? "Reply" : "Reason");
-    if (b.clause == 0) {
+    bool died = is_down(msg);
+    hv_term v = hv_tuple_at(msg, died ? 4 : 1);
+    if (!died)
         hv_demonitor(ref, true);
-    } else if (v == hv_atom("noproc")) {
+    else if (v == hv_atom("noproc"))
         rc = HV_ENOPROC;
-    } else {
+    else
         rc = HV_EEXIT;
-    }
     if (reply != NULL && rc != HV_ENOPROC)
         *reply = hv_retain(v);
-    hv_bindings_release(&b);
+    hv_release(msg);
     return rc;
 }
 
@@ -272,14 +314,15 @@ hv_server_stop(hv_term server, hv_term reason, int64_t timeout_ms)
     }
     hv_term mon = hv_monitor(pid);
     hv_send(pid, hv_tuple(2, hv_atom("$hv_stop"), hv_retain(reason)));
-    hv_bindings b;
-    int rc = hv_receive(down_set, HV_PINS(mon), timeout_ms, &b);
+    struct awaited w = {HV_NONE, HV_NONE, mon};
+    hv_term msg;
+    int rc = await(&w, mon, timeout_ms, &msg);
     if (rc == HV_OK) {
-        hv_term why = hv_binding(&b, "Reason");
+        hv_term why = hv_tuple_at(msg, 4);
         rc = hv_equal(why, reason)         ? HV_OK
              : why == hv_atom("noproc") ? HV_ENOPROC
                                          : HV_EEXIT;
-        hv_bindings_release(&b);
+        hv_release(msg);
     } else {
         hv_demonitor(mon, true);
     }

@@ -34,7 +34,7 @@ int hv__server_spawn(struct hv__srv *s, const hv_server_opts *opts,
 /* The atoms the protocol uses. */
 struct hv__srv_atoms {
     hv_term gen_call, gen_cast, hv_init, ok, ignore, stop, timeout,
-        bad_request, already_started, bad_pattern;
+        bad_request, already_started, bad_pattern, down;
 };
 const struct hv__srv_atoms *hv__srv_atoms(void);
 

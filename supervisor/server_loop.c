@@ -28,13 +28,14 @@ run_terminate(struct loop *l, hv_term reason)
         l->s->cb.terminate(reason, l->s->state);
 }
 
-/* The cleanup: terminate if the process ended without deciding to, and
- * the record. */
+/* The cleanup: terminate if a callback ended the process (a crash, as
+ * OTP calls it; not an exit signal it did not trap), and the record. */
 static void
 at_exit_cleanup(void *arg)
 {
     struct loop *l = arg;
-    run_terminate(l, hv__proc_exit_reason());
+    if (!hv__proc_exit_by_signal())
+        run_terminate(l, hv__proc_exit_reason());
     hv_release(l->msg);
     hv__srv_free(l->s);
     free(l);
@@ -65,15 +66,16 @@ init(struct loop *l)
     hv_term reason = HV_NONE;
     enum hv_server_init_action act = HV_SERVER_INIT_OK;
     s->state = s->arg;
+    l->terminated = true; /* no terminate for a failed init, as OTP */
     if (s->cb.init != NULL)
         act = s->cb.init(s->arg, &s->state, &timeout, &reason);
     if (act == HV_SERVER_INIT_OK) {
+        l->terminated = false;
         if (s->parent != HV_NONE)
             hv_link(s->parent);
         answer_init(s, a->ok);
         return timeout;
     }
-    l->terminated = true; /* init failed: no terminate, as OTP */
     if (act == HV_SERVER_INIT_IGNORE) {
         hv_release(reason);
         answer_init(s, a->ignore);
@@ -163,6 +165,12 @@ hv__server_main(void *arg)
         } else {
             l->msg = msg;
             r = dispatch(l, msg, &from);
+        }
+        if (r.action == HV_SERVER_STOP) {
+            /* terminate first, then the reply, as gen_server: a caller
+             * holding the reply knows the cleanup is done. */
+            hv_term reason = r.reason != HV_NONE ? r.reason : hv_atom("normal");
+            run_terminate(l, reason);
         }
         if (r.reply != HV_NONE && from != HV_NONE)
             hv_reply(from, r.reply);

@@ -14,9 +14,12 @@
  * reply (to a call), noreply (a call's reply comes later with hv_reply,
  * from any process), stop with a reason (and optionally a reply first).
  * A callback that ends the process (hv_exit, a stack overflow) ends the
- * server with that reason: terminate runs, and every caller waiting in
- * hv_call gets HV_EEXIT with the reason.  terminate runs however the
- * server ends, except when it is killed with `kill`, as in OTP.
+ * server with that reason: terminate runs (as a cleanup: it may send but
+ * not receive), and every caller waiting in hv_call gets HV_EEXIT with
+ * the reason.  As in OTP, terminate does not run when init failed or
+ * when an exit signal the server does not trap ends it (a linked process
+ * crashing, `kill`); a server that traps exits and gets one from its
+ * parent stops with that reason, terminate included.
  *
  * Ownership: requests and messages handed to callbacks are borrowed
  * (retain what you keep); replies and reasons in results are consumed;
@@ -39,8 +42,8 @@ extern "C" {
 enum hv_server_action {
     HV_SERVER_REPLY = 1, /* reply `reply` to the call */
     HV_SERVER_NOREPLY,   /* no reply now (or not a call) */
-    HV_SERVER_STOP       /* terminate with `reason`, replying first if
-                            `reply` is set */
+    HV_SERVER_STOP       /* terminate with `reason`, then reply `reply`
+                            if set */
 };
 
 typedef struct hv_server_result {
