@@ -5,5 +5,5 @@ set -eu
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
-make -s examples/terms_tour
-./examples/terms_tour
+make -s examples/tree
+./examples/tree
