@@ -234,6 +234,7 @@ hv_stop(void)
 
     /* Single-threaded from here (but for bridge users, who only see
      * `stopping`). */
+    hv__rt.draining = true;
     hv__ptable_drain(reap_left, NULL);
     hv__ptimer_fini();
     hv__registry_fini();

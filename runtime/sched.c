@@ -133,6 +133,11 @@ void
 hv__sched_enqueue(struct hv__proc *p)
 {
     struct hv__sched *s = p->home;
+    /* The run queues and inboxes hold records the drain is freeing; a
+     * process woken now (by a signal or a message from a cleanup) is
+     * reaped where it stands. */
+    if (hv__rt.draining)
+        return;
     if (s == hv__tls_sched) {
         if (p->started)
             rq_push(s, p);

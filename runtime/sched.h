@@ -87,6 +87,9 @@ struct hv__rt {
     _Atomic uint32_t main_done;  /* hv_run's main process has exited */
     hv_term main_reason;
     _Atomic uint32_t threads_live; /* thread processes not yet ended */
+    /* hv_stop is reaping what is left, on one thread, with the
+     * schedulers gone: a wake-up has nowhere to go. */
+    bool draining;
     hv_term atom_normal, atom_shutdown, atom_stack_overflow,
         atom_system_limit;
     /* for exit signals, links and monitors (signal.c) */

@@ -203,7 +203,9 @@ hv__server_spawn(struct hv__srv *s, const hv_server_opts *opts, hv_term *pid,
             set_reason(reason, hv_tuple(2, a->already_started, existing));
         return existing != HV_NONE ? HV_EBADARG : HV_ENOMEM;
     }
-    int64_t t = opts->start_timeout_ms > 0 ? opts->start_timeout_ms : 5000;
+    /* 0: the default; HV_INFINITY waits as long as init takes (a
+     * supervisor's init starts all its children). */
+    int64_t t = opts->start_timeout_ms != 0 ? opts->start_timeout_ms : 5000;
     int rc = await_init(&copy, p, mon, t, reason);
     if (rc == HV_OK)
         *pid = p;

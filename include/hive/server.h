@@ -97,7 +97,7 @@ typedef struct hv_server_opts {
     bool trap_exit;   /* trap exits; an exit from the parent (the starter,
                          when linked) then stops the server with its
                          reason, as gen_server does */
-    int64_t start_timeout_ms; /* for init; 0: 5000 */
+    int64_t start_timeout_ms; /* for init; 0: 5000; HV_INFINITY: none */
     hv_spawn_opts spawn;      /* stack, thread (name and link are above) */
 } hv_server_opts;
 
