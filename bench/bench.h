@@ -53,6 +53,7 @@ struct bench_opts {
     bool short_mode;     /* --short: a tiny N, for make check */
     unsigned schedulers; /* HV_SCHEDULERS, default 2 */
     int64_t wait_ms;     /* the driver's longest wait for one message */
+    bool quiet_crashes;  /* no crash reports (Erlang's logger level none) */
 };
 
 /* The untimed ready barrier: each process spawned in the setup calls
@@ -288,6 +289,86 @@ bench_opts_parse(struct bench_opts *o, const char *name, int argc, char **argv)
     o->wait_ms = o->short_mode ? BENCH_WAIT_SHORT_MS : BENCH_WAIT_MS;
 }
 
+/* Compiles the clauses (NULL-ended) into a set, failing the run with the
+ * compiler's message. */
+static inline hv_rset *
+bench_compile_set(const struct bench_opts *o, const char *const *clauses)
+{
+    size_t n = 0;
+    while (clauses[n] != NULL)
+        n++;
+    hv_error err;
+    hv_rset *s = hv_rset_compile(clauses, n, &err);
+    if (s == NULL)
+        bench_failf(o->name, "hv_rset_compile of %s: %s at %d:%d (%s)",
+                    clauses[0], hv_strerror(err.code), err.line, err.column,
+                    err.what);
+    return s;
+}
+
+/* The index in bindings of clause `clause`'s variable `name`. */
+static inline int
+bench_var_index(const struct bench_opts *o, const hv_rset *s, size_t clause,
+          const char *name)
+{
+    int i = hv_pattern_var_index(hv_rset_clause(s, clause), name);
+    if (i < 0)
+        bench_failf(o->name, "clause %zu has no variable %s", clause, name);
+    return i;
+}
+
+/* hv_receive that fails the run on anything but a match. */
+static inline void
+bench_receive(const struct bench_opts *o, const hv_rset *s, const hv_pins *pins,
+        int64_t timeout_ms, hv_bindings *b, const char *what)
+{
+    int rc = hv_receive(s, pins, timeout_ms, b);
+    if (rc == HV_ETIMEOUT)
+        bench_failf(o->name, "no %s after %" PRId64 " s; hung?", what,
+                    timeout_ms / 1000);
+    if (rc != HV_OK)
+        bench_failf(o->name, "hv_receive of %s: %s (%s)", what, hv_strerror(rc),
+                    b->what);
+}
+
+/* peers.erl's raw_server/1, shared by selective and call_raw:
+ * {call, From, Ref, I} -> From ! {Ref, I + 1}; {count, From} ->
+ * From ! {count, Count}; stop -> return.  set holds those three clauses
+ * in that order; the indexes are of their variables. */
+struct bench_raw_server {
+    const struct bench_opts *opts;
+    const hv_rset *set;
+    int call_from, call_ref, call_i, count_from;
+    hv_term count; /* the atom count */
+};
+
+static inline void
+bench_raw_server_loop(const struct bench_raw_server *r)
+{
+    const struct bench_opts *o = r->opts;
+    int64_t count = 0;
+    for (;;) {
+        hv_bindings b;
+        bench_receive(o, r->set, NULL, HV_INFINITY, &b, "a server request");
+        if (b.clause == 0) {
+            int64_t i;
+            if (hv_int_value(b.var[r->call_i], &i) != HV_OK)
+                bench_fail(o->name, "the server's check of I", 0);
+            bench_send(
+                o, b.var[r->call_from],
+                hv_tuple(2, hv_retain(b.var[r->call_ref]), hv_int(i + 1)));
+            count++;
+        } else if (b.clause == 1) {
+            bench_send(o, b.var[r->count_from],
+                       hv_tuple(2, r->count, hv_int(count)));
+        }
+        int clause = b.clause;
+        hv_bindings_release(&b);
+        if (clause == 2)
+            return;
+    }
+}
+
 /* Runs driver(arg) as the first process of a runtime configured from o and
  * fails unless it ran and returned normally. */
 static inline void
@@ -296,6 +377,7 @@ bench_run(const struct bench_opts *o, hv_fn *driver, void *arg)
     hv_config cfg = {0};
     cfg.schedulers = o->schedulers;
     cfg.max_processes = BENCH_MAX_PROCESSES;
+    cfg.quiet_crashes = o->quiet_crashes;
     hv_term reason = HV_NONE;
     int rc = hv_run(driver, arg, &cfg, &reason);
     if (rc != HV_OK)

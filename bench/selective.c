@@ -45,48 +45,6 @@ struct sel_ctx {
     hv_term junk_tag, tag, call, count, stop, sel_done;
 };
 
-/* Compiles the clauses (NULL-ended) into a set, failing the run with the
- * compiler's message. */
-static hv_rset *
-compile_set(const struct bench_opts *o, const char *const *clauses)
-{
-    size_t n = 0;
-    while (clauses[n] != NULL)
-        n++;
-    hv_error err;
-    hv_rset *s = hv_rset_compile(clauses, n, &err);
-    if (s == NULL)
-        bench_failf(o->name, "hv_rset_compile of %s: %s at %d:%d (%s)",
-                    clauses[0], hv_strerror(err.code), err.line, err.column,
-                    err.what);
-    return s;
-}
-
-/* The index in bindings of clause `clause`'s variable `name`. */
-static int
-var_index(const struct bench_opts *o, const hv_rset *s, size_t clause,
-          const char *name)
-{
-    int i = hv_pattern_var_index(hv_rset_clause(s, clause), name);
-    if (i < 0)
-        bench_failf(o->name, "clause %zu has no variable %s", clause, name);
-    return i;
-}
-
-/* hv_receive that fails the run on anything but a match. */
-static void
-receive(const struct bench_opts *o, const hv_rset *s, const hv_pins *pins,
-        int64_t timeout_ms, hv_bindings *b, const char *what)
-{
-    int rc = hv_receive(s, pins, timeout_ms, b);
-    if (rc == HV_ETIMEOUT)
-        bench_failf(o->name, "no %s after %" PRId64 " s; hung?", what,
-                    timeout_ms / 1000);
-    if (rc != HV_OK)
-        bench_failf(o->name, "hv_receive of %s: %s (%s)", what, hv_strerror(rc),
-                    b->what);
-}
-
 static size_t
 mailbox_len(const struct bench_opts *o)
 {
@@ -139,29 +97,10 @@ static void
 server(void *arg)
 {
     struct sel_ctx *c = arg;
-    const struct bench_opts *o = &c->opts;
-    int64_t count = 0;
-
-    for (;;) {
-        hv_bindings b;
-        receive(o, c->server_set, NULL, HV_INFINITY, &b, "a server request");
-        if (b.clause == 0) {
-            int64_t i;
-            if (hv_int_value(b.var[c->call_i], &i) != HV_OK)
-                bench_fail(o->name, "the server's check of I", 0);
-            bench_send(
-                o, b.var[c->call_from],
-                hv_tuple(2, hv_retain(b.var[c->call_ref]), hv_int(i + 1)));
-            count++;
-        } else if (b.clause == 1) {
-            bench_send(o, b.var[c->count_from],
-                       hv_tuple(2, c->count, hv_int(count)));
-        }
-        int clause = b.clause;
-        hv_bindings_release(&b);
-        if (clause == 2)
-            return;
-    }
+    struct bench_raw_server r = {&c->opts,   c->server_set, c->call_from,
+                                 c->call_ref, c->call_i,     c->count_from,
+                                 c->count};
+    bench_raw_server_loop(&r);
 }
 
 /* Whether P and the server share a home scheduler: a call to a server on
@@ -190,7 +129,7 @@ ref_caller(void *arg)
         bench_send(o, c->server,
                    hv_tuple(4, c->call, self, hv_retain(ref), hv_int(i)));
         hv_bindings b;
-        receive(o, c->reply_set, HV_PINS(ref), o->wait_ms, &b,
+        bench_receive(o, c->reply_set, HV_PINS(ref), o->wait_ms, &b,
                 "reply {Ref, R}");
         int64_t r;
         if (hv_int_value(b.var[c->reply_r], &r) != HV_OK || r != i + 1)
@@ -220,7 +159,7 @@ scanner(void *arg)
         hv_term tag = hv_int(i);
         bench_send(o, self, hv_tuple(2, c->tag, hv_retain(tag)));
         hv_bindings b;
-        receive(o, c->tag_set, HV_PINS(tag), o->wait_ms, &b, "{tag, I}");
+        bench_receive(o, c->tag_set, HV_PINS(tag), o->wait_ms, &b, "{tag, I}");
         if (!hv_equal(hv_tuple_at(b.msg, 1), tag))
             bench_failf(o->name,
                         "receive {tag, %" PRId64 "} took another message", i);
@@ -316,15 +255,15 @@ main(int argc, char **argv)
     bench_opts_parse(&c.opts, "selective", argc, argv);
 
     c.server_set =
-        compile_set(o, (const char *const[]){"{call, From, Ref, I}",
+        bench_compile_set(o, (const char *const[]){"{call, From, Ref, I}",
                                              "{count, From}", "stop", NULL});
-    c.reply_set = compile_set(o, (const char *const[]){"{^Ref, R}", NULL});
-    c.tag_set = compile_set(o, (const char *const[]){"{tag, ^I}", NULL});
-    c.call_from = var_index(o, c.server_set, 0, "From");
-    c.call_ref = var_index(o, c.server_set, 0, "Ref");
-    c.call_i = var_index(o, c.server_set, 0, "I");
-    c.count_from = var_index(o, c.server_set, 1, "From");
-    c.reply_r = var_index(o, c.reply_set, 0, "R");
+    c.reply_set = bench_compile_set(o, (const char *const[]){"{^Ref, R}", NULL});
+    c.tag_set = bench_compile_set(o, (const char *const[]){"{tag, ^I}", NULL});
+    c.call_from = bench_var_index(o, c.server_set, 0, "From");
+    c.call_ref = bench_var_index(o, c.server_set, 0, "Ref");
+    c.call_i = bench_var_index(o, c.server_set, 0, "I");
+    c.count_from = bench_var_index(o, c.server_set, 1, "From");
+    c.reply_r = bench_var_index(o, c.reply_set, 0, "R");
 
     bench_run(&c.opts, driver, &c);
     hv_rset_free(c.server_set);
