@@ -27,7 +27,6 @@
  * hangs); QUIET_MS bounds a wait for what must not. */
 enum { WAIT_MS = SIGNAL_WAIT_MS, QUIET_MS = SIGNAL_QUIET_MS };
 
-
 /* ---- agents -------------------------------------------------------------- */
 
 /* Carries out one message; false when the agent is to return:
@@ -128,28 +127,6 @@ static void
 exits_with(void *arg)
 {
     hv_exit((hv_term)(uintptr_t)arg);
-}
-
-static void *
-term_arg(hv_term t)
-{
-    return (void *)(uintptr_t)t;
-}
-
-/* (process) A pid whose process has ended. */
-static hv_term
-dead_pid(void)
-{
-    hv_term ref = HV_NONE, p = hv_spawn_monitor(returns_at_once, NULL, &ref);
-    EXPECT(matches(down_reason(ref), "normal", NULL));
-    return p;
-}
-
-/* A local pid no process ever had: a serial no test reaches. */
-static hv_term
-never_alive_pid(void)
-{
-    return hv_pid_local(7, (1u << 28) - 1);
 }
 
 /* ---- links: what an ending does ------------------------------------- */
@@ -636,12 +613,6 @@ static void (*const rows[])(void) = {
     chain_dies_with_one_reason_and_one_exit,
     bad_arguments_are_refused,
 };
-
-static void
-run_row(void *arg)
-{
-    (*(void (*const *)(void))arg)();
-}
 
 START_TEST(test_links_rule)
 {

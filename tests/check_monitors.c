@@ -27,14 +27,7 @@
  * hangs); QUIET_MS bounds a wait for what must not. */
 enum { WAIT_MS = SIGNAL_WAIT_MS, QUIET_MS = SIGNAL_QUIET_MS };
 
-
 /* ---- bodies and pids ---------------------------------------------------- */
-
-static void *
-term_arg(hv_term t)
-{
-    return (void *)(uintptr_t)t;
-}
 
 static hv_term
 arg_term(void *arg)
@@ -64,22 +57,6 @@ static hv_term
 spawn_target(void)
 {
     return hv_spawn(exits_on_message, term_arg(hv_atom("bye")));
-}
-
-/* (process) A pid whose process has ended. */
-static hv_term
-dead_pid(void)
-{
-    hv_term ref = HV_NONE, p = hv_spawn_monitor(returns_at_once, NULL, &ref);
-    EXPECT(matches(down_reason(ref), "normal", NULL));
-    return p;
-}
-
-/* A local pid no process ever had: a serial no test reaches. */
-static hv_term
-never_alive_pid(void)
-{
-    return hv_pid_local(7, (1u << 28) - 1);
 }
 
 /* ---- the DOWN message ---------------------------------------------------- */
@@ -464,12 +441,6 @@ static void (*const rows[])(void) = {
     killed_process_is_gone_before_its_down,
     bad_arguments_are_refused,
 };
-
-static void
-run_row(void *arg)
-{
-    (*(void (*const *)(void))arg)();
-}
 
 START_TEST(test_monitors_rule)
 {

@@ -3,6 +3,7 @@
 #include "tests/signal_util.h"
 
 #include "tests/hv_check.h"
+#include "tests/proc_util.h"
 
 enum { WAIT_MS = SIGNAL_WAIT_MS, QUIET_MS = SIGNAL_QUIET_MS };
 
@@ -83,4 +84,30 @@ mailbox_reaches(size_t n)
         hv_sleep(1);
     }
     return false;
+}
+
+void *
+term_arg(hv_term t)
+{
+    return (void *)(uintptr_t)t;
+}
+
+hv_term
+dead_pid(void)
+{
+    hv_term ref = HV_NONE, p = hv_spawn_monitor(returns_at_once, NULL, &ref);
+    EXPECT(matches(down_reason(ref), "normal", NULL));
+    return p;
+}
+
+hv_term
+never_alive_pid(void)
+{
+    return hv_pid_local(7, (1u << 28) - 1);
+}
+
+void
+run_row(void *arg)
+{
+    (*(void (*const *)(void))arg)();
 }

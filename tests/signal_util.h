@@ -33,4 +33,13 @@ hv_term down_reason(hv_term ref);
  * is a point where the caller acts on its signals. */
 bool mailbox_reaches(size_t n);
 
+/* Any term as a process's void * argument (immediates only). */
+void *term_arg(hv_term t);
+/* (process) A pid whose process has ended. */
+hv_term dead_pid(void);
+/* A local pid no process ever had: a serial no test reaches. */
+hv_term never_alive_pid(void);
+/* A process body running the row function *(void (**)(void))arg. */
+void run_row(void *arg);
+
 #endif /* HV_TESTS_SIGNAL_UTIL_H */
