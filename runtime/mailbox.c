@@ -89,7 +89,7 @@ hv__mbox_pull(struct hv__proc *p)
             p->signals_taken++;
             m->ixnext = NULL;
             m->term = hv__signal_take(p, m->term);
-        } else if (p->abandoned.count > 0 &&
+        } else if (p->sig != NULL && p->sig->abandoned.count > 0 &&
                    hv__signal_abandoned(p, m->term)) {
             hv_release(m->term); /* a reply its caller gave up on */
             m->term = HV_NONE;
@@ -192,7 +192,7 @@ hv__mbox_deliver_local(struct hv__proc *p, hv_term msg)
         hv__mbox_deliver(p, msg);
         return;
     }
-    if (p->abandoned.count > 0 && hv__signal_abandoned(p, msg)) {
+    if (p->sig != NULL && p->sig->abandoned.count > 0 && hv__signal_abandoned(p, msg)) {
         hv_release(msg); /* a reply its caller gave up on */
         return;
     }

@@ -67,6 +67,15 @@ struct hv__msg {
     hv_term term;
     struct hv__msg *ixnext; /* in its key's list in the index (mbox_index.c) */
 };
+/* A process's links and monitors (signal.c). */
+struct hv__sigtab {
+    struct hv__tmap links;          /* linked pid -> pid */
+    struct hv__tmap watchers;       /* ref -> pid monitoring this one */
+    struct hv__tmap watching;       /* ref -> pid this one monitors */
+    struct hv__tmap watching_names; /* ref -> name, monitors by name */
+    struct hv__tmap abandoned;      /* refs of calls that timed out */
+};
+
 /* ixnext of a signal while it is in the inbox (signal.h). */
 #define HV__MSG_SIGNAL ((struct hv__msg *)3)
 
@@ -112,12 +121,10 @@ struct hv__proc {
     struct hv__mbox_index *index; /* NULL until a keyed receive needs it */
     uint32_t long_scans;          /* keyed receives that scanned far */
 
-    /* Links and monitors (signal.c); owner only, changed by signals. */
-    struct hv__tmap links;          /* linked pid -> pid */
-    struct hv__tmap watchers;       /* ref -> pid monitoring this one */
-    struct hv__tmap watching;       /* ref -> pid this one monitors */
-    struct hv__tmap watching_names; /* ref -> name, monitors by name */
-    struct hv__tmap abandoned;      /* refs of calls that timed out */
+    /* Links and monitors (signal.c); owner only, changed by signals.
+     * NULL until the first: most processes never link, and every byte
+     * here is paid by each of a million processes. */
+    struct hv__sigtab *sig;
     hv_term pending_exit;           /* the reason a signal says to die with */
     bool trap_exit;
     bool killed_by_signal;          /* its end came from an exit signal */

@@ -1,6 +1,8 @@
 /* runtime/signal.c - exit signals, links and monitors (see signal.h),
  * and their public API. */
+#include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "runtime/alloc.h"
 #include "runtime/ptable.h"
@@ -8,6 +10,47 @@
 #include "runtime/signal.h"
 #include "runtime/term_box.h"
 #include "runtime/util.h"
+
+/* ---- the tables ---- */
+
+/* Read-only stand-in for a process without tables: every lookup and
+ * removal on an empty map finds nothing and writes nothing. */
+static struct hv__sigtab no_tables;
+
+static struct hv__sigtab *
+tables(struct hv__proc *p)
+{
+    return p->sig != NULL ? p->sig : &no_tables;
+}
+
+/* Puts into the table at offset `table` of p's tables, made on first
+ * use. */
+static int
+table_put(struct hv__proc *p, size_t table, hv_term key, hv_term val)
+{
+    if (p->sig == NULL) {
+        if ((p->sig = hv__alloc(sizeof *p->sig)) == NULL)
+            return HV_ENOMEM;
+        memset(p->sig, 0, sizeof *p->sig);
+    }
+    return hv__tmap_put((struct hv__tmap *)(void *)((char *)p->sig + table),
+                        key, val, NULL);
+}
+
+static void
+sig_free(struct hv__proc *p)
+{
+    struct hv__sigtab *t = p->sig;
+    if (t == NULL)
+        return;
+    hv__tmap_free(&t->links);
+    hv__tmap_free(&t->watchers);
+    hv__tmap_free(&t->watching);
+    hv__tmap_free(&t->watching_names);
+    hv__tmap_free(&t->abandoned);
+    hv__free(t, sizeof *t);
+    p->sig = NULL;
+}
 
 static bool
 is_local_pid(hv_term t)
@@ -64,11 +107,12 @@ static hv_term
 down_message(struct hv__proc *p, hv_term from, hv_term ref, hv_term reason)
 {
     hv_term name;
-    if (!hv__tmap_del(&p->watching, ref, NULL))
+    if (!hv__tmap_del(&tables(p)->watching, ref, NULL))
         return HV_NONE; /* demonitored meanwhile */
-    if (p->abandoned.count > 0 && hv__tmap_del(&p->abandoned, ref, NULL))
+    if (tables(p)->abandoned.count > 0 &&
+        hv__tmap_del(&tables(p)->abandoned, ref, NULL))
         return HV_NONE; /* the call it watched was given up */
-    hv_term item = hv__tmap_del(&p->watching_names, ref, &name)
+    hv_term item = hv__tmap_del(&tables(p)->watching_names, ref, &name)
                        ? hv_tuple(2, name, HV_ATOM_NONODE)
                        : from;
     return hv_tuple(5, hv__rt.atom_down, ref, hv__rt.atom_process, item,
@@ -102,23 +146,25 @@ hv__signal_take(struct hv__proc *p, hv_term sig)
             break;
         case SIG_LINK_EXIT:
             /* Only while linked: an unlink drops what was on its way. */
-            if (hv__tmap_del(&p->links, from, NULL))
+            if (hv__tmap_del(&tables(p)->links, from, NULL))
                 out = exit_signal(p, from, a, true);
             break;
         case SIG_LINK:
-            if (hv__tmap_put(&p->links, from, from, NULL) != HV_OK)
+            if (table_put(p, offsetof(struct hv__sigtab, links), from, from) !=
+                HV_OK)
                 set_pending(p, hv__rt.atom_system_limit);
             break;
         case SIG_UNLINK:
-            hv__tmap_del(&p->links, from, NULL);
+            hv__tmap_del(&tables(p)->links, from, NULL);
             break;
         case SIG_MONITOR:
-            if (hv__tmap_put(&p->watchers, a, from, NULL) != HV_OK)
+            if (table_put(p, offsetof(struct hv__sigtab, watchers), a, from) !=
+                HV_OK)
                 hv__signal_send(from, SIG_DOWN, p->pid, a,
                                 hv__rt.atom_system_limit);
             break;
         case SIG_DEMONITOR:
-            hv__tmap_del(&p->watchers, a, NULL);
+            hv__tmap_del(&tables(p)->watchers, a, NULL);
             break;
         case SIG_DOWN:
             out = down_message(p, from, a, f[3]);
@@ -153,7 +199,8 @@ void
 hv__call_abandon(hv_term ref)
 {
     struct hv__proc *p = hv__tls_proc;
-    if (p != NULL && hv__tmap_put(&p->abandoned, ref, ref, NULL) != HV_OK) {
+    if (p != NULL && table_put(p, offsetof(struct hv__sigtab, abandoned), ref,
+                               ref) != HV_OK) {
         /* No room to remember it: then the late reply may be queued,
          * which is what Erlang did before aliases. */
     }
@@ -167,9 +214,9 @@ hv__signal_abandoned(struct hv__proc *p, hv_term msg)
     const struct hv__tuple *t = (const struct hv__tuple *)hv__box_of(msg);
     hv_term pid;
     if (t->arity != 2 || hv__imm_tag(t->el[0]) != HV__TAG_REF ||
-        !hv__tmap_del(&p->abandoned, t->el[0], NULL))
+        !hv__tmap_del(&tables(p)->abandoned, t->el[0], NULL))
         return false;
-    if (hv__tmap_del(&p->watching, t->el[0], &pid))
+    if (hv__tmap_del(&tables(p)->watching, t->el[0], &pid))
         hv__signal_send(pid, SIG_DEMONITOR, p->pid, t->el[0], HV_NIL);
     return true;
 }
@@ -204,26 +251,21 @@ crash_report(struct hv__proc *p, hv_term reason, hv_term name)
 void
 hv__signal_exit(struct hv__proc *p, hv_term reason, hv_term name)
 {
-    bool told = p->links.count > 0 || p->watchers.count > 0;
+    bool told = tables(p)->links.count > 0 || tables(p)->watchers.count > 0;
     hv_term key, val;
     uint32_t i = 0;
-    while (hv__tmap_next(&p->links, &i, &key, NULL))
-        hv__signal_send(key, SIG_LINK_EXIT, p->pid, hv_retain(reason),
-                        HV_NIL);
+    while (hv__tmap_next(&tables(p)->links, &i, &key, NULL))
+        hv__signal_send(key, SIG_LINK_EXIT, p->pid, hv_retain(reason), HV_NIL);
     i = 0;
-    while (hv__tmap_next(&p->watchers, &i, &key, &val))
+    while (hv__tmap_next(&tables(p)->watchers, &i, &key, &val))
         hv__signal_send(val, SIG_DOWN, p->pid, key, hv_retain(reason));
     /* Monitors it held end with it. */
     i = 0;
-    while (hv__tmap_next(&p->watching, &i, &key, &val))
+    while (hv__tmap_next(&tables(p)->watching, &i, &key, &val))
         hv__signal_send(val, SIG_DEMONITOR, p->pid, key, HV_NIL);
     if (!told && !hv__rt.cfg.quiet_crashes && is_abnormal(reason))
         crash_report(p, reason, name);
-    hv__tmap_free(&p->links);
-    hv__tmap_free(&p->watchers);
-    hv__tmap_free(&p->watching);
-    hv__tmap_free(&p->watching_names);
-    hv__tmap_free(&p->abandoned);
+    sig_free(p);
     hv_release(p->pending_exit);
     p->pending_exit = HV_NONE;
 }
@@ -252,12 +294,12 @@ hv_link(hv_term pid)
     struct hv__proc *p = caller_for(pid);
     if (p == NULL)
         return HV_EBADARG;
-    if (pid == p->pid || hv__tmap_get(&p->links, pid, NULL))
+    if (pid == p->pid || hv__tmap_get(&tables(p)->links, pid, NULL))
         return HV_OK;
-    if (hv__tmap_put(&p->links, pid, pid, NULL) != HV_OK)
+    if (table_put(p, offsetof(struct hv__sigtab, links), pid, pid) != HV_OK)
         return HV_ENOMEM;
     if (!hv__signal_send(pid, SIG_LINK, p->pid, HV_NIL, HV_NIL)) {
-        hv__tmap_del(&p->links, pid, NULL);
+        hv__tmap_del(&tables(p)->links, pid, NULL);
         to_self(p, exit_signal(p, pid, hv__rt.atom_noproc, true));
     }
     hv__signal_check(p);
@@ -270,7 +312,7 @@ hv_unlink(hv_term pid)
     struct hv__proc *p = caller_for(pid);
     if (p == NULL)
         return HV_EBADARG;
-    if (hv__tmap_del(&p->links, pid, NULL))
+    if (hv__tmap_del(&tables(p)->links, pid, NULL))
         hv__signal_send(pid, SIG_UNLINK, p->pid, HV_NIL, HV_NIL);
     hv__signal_check(p);
     return HV_OK;
@@ -287,10 +329,12 @@ hv_monitor(hv_term target)
     hv_term pid = hv_is_atom(target) ? hv_whereis(target) : target;
     if (pid == p->pid)
         return ref; /* as Erlang: a ref, and no monitor (it never fires) */
-    if (hv__tmap_put(&p->watching, ref, pid, NULL) != HV_OK ||
+    if (table_put(p, offsetof(struct hv__sigtab, watching), ref, pid) !=
+            HV_OK ||
         (hv_is_atom(target) &&
-         hv__tmap_put(&p->watching_names, ref, target, NULL) != HV_OK)) {
-        hv__tmap_del(&p->watching, ref, NULL);
+         table_put(p, offsetof(struct hv__sigtab, watching_names), ref,
+                   target) != HV_OK)) {
+        hv__tmap_del(&tables(p)->watching, ref, NULL);
         return HV_NONE;
     }
     if (pid == HV_NONE ||
@@ -316,9 +360,9 @@ hv_demonitor(hv_term ref, bool flush)
     if (p == NULL || p->exiting || !hv_is_ref(ref))
         return HV_EBADARG;
     hv_term pid;
-    bool on = hv__tmap_del(&p->watching, ref, &pid);
+    bool on = hv__tmap_del(&tables(p)->watching, ref, &pid);
     if (on) {
-        hv__tmap_del(&p->watching_names, ref, NULL);
+        hv__tmap_del(&tables(p)->watching_names, ref, NULL);
         hv__signal_send(pid, SIG_DEMONITOR, p->pid, ref, HV_NIL);
     }
     if (flush) {
@@ -374,9 +418,9 @@ hv_is_alive(hv_term pid)
     if (!is_local_pid(pid) || !hv__api_enter())
         return false;
     struct hv__proc *p = hv__ptable_pin(pid);
-    bool alive = p != NULL && (atomic_load_explicit(&p->state,
-                                                    memory_order_acquire) &
-                               P_STATE_MASK) != P_EXITING;
+    bool alive =
+        p != NULL && (atomic_load_explicit(&p->state, memory_order_acquire) &
+                      P_STATE_MASK) != P_EXITING;
     if (p != NULL)
         hv__ptable_unpin(p);
     hv__api_leave();
@@ -389,31 +433,29 @@ hv__signal_unspawned(struct hv__proc *parent, struct hv__proc *child)
     hv_term ref;
     uint32_t i = 0;
     if (parent != NULL) {
-        hv__tmap_del(&parent->links, child->pid, NULL);
-        while (hv__tmap_next(&child->watchers, &i, &ref, NULL))
-            hv__tmap_del(&parent->watching, ref, NULL);
+        hv__tmap_del(&tables(parent)->links, child->pid, NULL);
+        while (hv__tmap_next(&tables(child)->watchers, &i, &ref, NULL))
+            hv__tmap_del(&tables(parent)->watching, ref, NULL);
     }
-    hv__tmap_free(&child->links);
-    hv__tmap_free(&child->watchers);
+    sig_free(child);
 }
 
 int
-hv__signal_spawned(struct hv__proc *parent, struct hv__proc *child,
-                   bool link, bool monitor, hv_term *ref)
+hv__signal_spawned(struct hv__proc *parent, struct hv__proc *child, bool link,
+                   bool monitor, hv_term *ref)
 {
     int rc = HV_OK;
-    if (link &&
-        ((rc = hv__tmap_put(&parent->links, child->pid, child->pid, NULL)) !=
-             HV_OK ||
-         (rc = hv__tmap_put(&child->links, parent->pid, parent->pid, NULL)) !=
-             HV_OK))
+    if (link && ((rc = table_put(parent, offsetof(struct hv__sigtab, links),
+                                 child->pid, child->pid)) != HV_OK ||
+                 (rc = table_put(child, offsetof(struct hv__sigtab, links),
+                                 parent->pid, parent->pid)) != HV_OK))
         goto fail;
     if (monitor) {
         *ref = hv_ref_make();
-        if ((rc = hv__tmap_put(&child->watchers, *ref, parent->pid, NULL)) !=
-                HV_OK ||
-            (rc = hv__tmap_put(&parent->watching, *ref, child->pid, NULL)) !=
-                HV_OK)
+        if ((rc = table_put(child, offsetof(struct hv__sigtab, watchers), *ref,
+                            parent->pid)) != HV_OK ||
+            (rc = table_put(parent, offsetof(struct hv__sigtab, watching), *ref,
+                            child->pid)) != HV_OK)
             goto fail;
     }
     return HV_OK;

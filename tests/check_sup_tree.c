@@ -348,7 +348,7 @@ static void (*const rows[])(void) = {
 
 /* Main of a row: traps exits (the root is linked to it) and is the log. */
 static void
-run_row(void *arg)
+run_logged_row(void *arg)
 {
     hv_trap_exit(true);
     EXPECT(hv_register(hv_atom(LOG_NAME), hv_self(), NULL) == HV_OK);
@@ -357,8 +357,8 @@ run_row(void *arg)
 
 START_TEST(test_sup_tree_rule)
 {
-    run_main(run_row, (void *)&rows[_i], 1);
-    run_main(run_row, (void *)&rows[_i], 2);
+    run_main(run_logged_row, (void *)&rows[_i], 1);
+    run_main(run_logged_row, (void *)&rows[_i], 2);
 }
 END_TEST
 
